@@ -1,0 +1,93 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using Claims.Api.Evidence;
+using Claims.Api.Infrastructure;
+
+namespace Claims.Api.Claims;
+
+/// <summary>Where the verification of a claim stands.</summary>
+public enum ClaimStatus
+{
+    /// <summary>Logged; no verification work yet (the default).</summary>
+    Unverified,
+    /// <summary>Someone is working on it.</summary>
+    InReview,
+    /// <summary>Independent evidence supports it.</summary>
+    Confirmed,
+    /// <summary>Credible sources contradict each other.</summary>
+    Disputed,
+    /// <summary>Evidence shows it is not true.</summary>
+    False,
+    /// <summary>No conclusion is possible with the evidence available.</summary>
+    Inconclusive,
+}
+
+/// <summary>A statement someone made that the newsroom tracks, with its verification status.</summary>
+public sealed record Claim(
+    Guid Id,
+    string Statement,
+    string? Summary,
+    string Language,
+    IReadOnlyList<string> Tags,
+    DateOnly? FirstReportedOn,
+    ClaimStatus Status,
+    string? StatusNote,
+    DateTime CreatedAt,
+    DateTime UpdatedAt,
+    int Version,
+    [property: Description("The evidence linking sources to the claim, oldest first. Only in the answers about one claim; lists leave it out.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<EvidenceItem>? Evidence = null);
+
+/// <summary>The editable fields of a claim, shared by create and replace.</summary>
+public interface IClaimFields
+{
+    string? Statement { get; }
+    string? Summary { get; }
+    string? Language { get; }
+    IReadOnlyList<string>? Tags { get; }
+    DateOnly? FirstReportedOn { get; }
+}
+
+/// <summary>A new claim, optionally with the evidence that links it to existing sources.</summary>
+public sealed record CreateClaimRequest(
+    [property: Description("The claim as one checkable sentence. 1 to 2000 characters."), Required] string? Statement,
+    [property: Description("Context for colleagues. At most 4000 characters.")] string? Summary,
+    [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko. Default en.")] string? Language,
+    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20.")] IReadOnlyList<string>? Tags,
+    [property: Description("The day the claim was first reported (ISO date).")] DateOnly? FirstReportedOn,
+    [property: Description("Evidence linking existing sources to the claim, stored with it in one transaction. At most 50.")] IReadOnlyList<EvidenceRequest>? Evidence)
+    : IClaimFields;
+
+/// <summary>The editable fields of a claim; the status moves through PUT /claims/{id}/status instead.</summary>
+public sealed record ClaimRequest(
+    [property: Description("The claim as one checkable sentence. 1 to 2000 characters."), Required] string? Statement,
+    [property: Description("Context for colleagues. At most 4000 characters.")] string? Summary,
+    [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko. Default en.")] string? Language,
+    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20.")] IReadOnlyList<string>? Tags,
+    [property: Description("The day the claim was first reported (ISO date).")] DateOnly? FirstReportedOn)
+    : IClaimFields;
+
+/// <summary>
+/// The row as Dapper reads it. Properties rather than a positional record: Npgsql reports text[]
+/// as System.Array, which Dapper's constructor matching refuses but its property mapping casts.
+/// </summary>
+internal sealed record ClaimRow
+{
+    public Guid Id { get; init; }
+    public string Statement { get; init; } = "";
+    public string? Summary { get; init; }
+    public string Language { get; init; } = "";
+    public string[] Tags { get; init; } = [];
+    public DateOnly? FirstReportedOn { get; init; }
+    public string Status { get; init; } = "";
+    public string? StatusNote { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public int Version { get; init; }
+
+    public Claim ToClaim(IReadOnlyList<EvidenceItem>? evidence = null) => new(
+        Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
+        CreatedAt, UpdatedAt, Version, evidence);
+}

@@ -1,0 +1,66 @@
+using System.Text.RegularExpressions;
+using Claims.Api.Evidence;
+using Claims.Api.Infrastructure;
+using FluentValidation;
+
+namespace Claims.Api.Claims;
+
+public static partial class ClaimRules
+{
+    public const int MaxTags = 20;
+    public const int MaxTagLength = 50;
+    public const int MaxEvidencePerRequest = 50;
+
+    /// <summary>Tags as stored: trimmed, lower-cased, first occurrence kept.</summary>
+    public static string[] NormalizeTags(IReadOnlyList<string>? tags) =>
+        tags is null ? [] : [.. tags.Select(t => (t ?? "").Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
+
+    public static bool IsSlug(string? tag) =>
+        tag is not null && tag.Trim().ToLowerInvariant() is { Length: > 0 and <= MaxTagLength } slug && Slug().IsMatch(slug);
+
+    // Letters of any script, so that Ukrainian or Korean desks can tag in their own language.
+    [GeneratedRegex(@"^[\p{Ll}\p{Lo}\p{Lm}\p{M}\p{Nd}]+(-[\p{Ll}\p{Lo}\p{Lm}\p{M}\p{Nd}]+)*$")]
+    private static partial Regex Slug();
+
+    [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+    public static partial Regex LanguageTag();
+}
+
+public sealed class ClaimFieldsValidator : AbstractValidator<IClaimFields>
+{
+    public ClaimFieldsValidator()
+    {
+        RuleFor(c => c.Statement).RequiredText(2000);
+        RuleFor(c => c.Summary).OptionalText(4000);
+        RuleFor(c => c.Language)
+            .MaximumLength(35)
+            .Matches(ClaimRules.LanguageTag()).WithMessage("Must be a BCP 47 language tag such as en, uk, ru, ko or pt-BR.");
+        RuleFor(c => c.Tags)
+            .Must(tags => tags!.Count <= ClaimRules.MaxTags).When(c => c.Tags is not null)
+            .WithMessage($"At most {ClaimRules.MaxTags} tags.");
+        RuleForEach(c => c.Tags)
+            .Must(ClaimRules.IsSlug)
+            .WithMessage($"Must be a slug of letters, digits and single hyphens, at most {ClaimRules.MaxTagLength} characters, such as north-korea.");
+        RuleFor(c => c.FirstReportedOn)
+            .Must(day => day!.Value <= DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1)))
+            .When(c => c.FirstReportedOn is not null)
+            .WithMessage("Must not be in the future.");
+    }
+}
+
+public sealed class CreateClaimRequestValidator : AbstractValidator<CreateClaimRequest>
+{
+    public CreateClaimRequestValidator(IValidator<EvidenceRequest> evidence)
+    {
+        Include(new ClaimFieldsValidator());
+        RuleFor(c => c.Evidence)
+            .Must(items => items!.Count <= ClaimRules.MaxEvidencePerRequest).When(c => c.Evidence is not null)
+            .WithMessage($"At most {ClaimRules.MaxEvidencePerRequest} evidence items per request.");
+        RuleForEach(c => c.Evidence).NotNull().SetValidator(evidence);
+    }
+}
+
+public sealed class ClaimRequestValidator : AbstractValidator<ClaimRequest>
+{
+    public ClaimRequestValidator() => Include(new ClaimFieldsValidator());
+}

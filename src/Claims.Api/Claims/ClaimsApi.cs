@@ -1,0 +1,149 @@
+using System.Data;
+using Claims.Api.Evidence;
+using Claims.Api.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Claims.Api.Claims;
+
+public static class ClaimsApi
+{
+    internal const string Columns =
+        "id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version";
+
+    public static RouteGroupBuilder MapClaims(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/claims").WithTags("Claims");
+
+        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim))
+            .WithSummary("Log a claim, optionally with its evidence")
+            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source.");
+        group.MapGet("/", ListClaims).WithName(nameof(ListClaims))
+            .WithSummary("List claims, newest first");
+        group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim))
+            .WithSummary("Read a claim with its evidence")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim))
+            .WithSummary("Replace a claim's editable fields")
+            .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim))
+            .WithSummary("Delete a claim with its evidence and history")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+
+    public static async Task<Results<Created<Claim>, ValidationProblem>> CreateClaim(CreateClaimRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        // Items stored together share created_at, so their ids alone keep them in the order given;
+        // UUIDv7s made within one millisecond are only ordered once sorted.
+        var items = request.Evidence ?? [];
+        var evidenceIds = items.Select(_ => Guid.CreateVersion7()).Order().ToArray();
+        var evidence = items.Select((e, i) => (evidenceIds[i], e)).ToArray();
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
+        if (missing.Count > 0)
+        {
+            return TypedResults.ValidationProblem(
+                evidence.Select((e, index) => (e.e.SourceId!.Value, index))
+                    .Where(e => missing.Contains(e.Value))
+                    .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }),
+                title: "The request is not valid.");
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO claims (id, statement, summary, language, tags, first_reported_on)
+            VALUES (@id, @Statement, @Summary, @Language, @Tags, @FirstReportedOn);
+            INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note)
+            VALUES (@historyId, @id, NULL, 'unverified', 'Logged.');
+            """,
+            Parameters(id, request, new { historyId = Guid.CreateVersion7() }), transaction, cancellationToken: ct));
+        if (evidence.Length > 0)
+        {
+            await EvidenceStore.InsertAsync(connection, transaction, id, evidence, ct);
+        }
+
+        var claim = await ReadWithEvidenceAsync(connection, transaction, id, ct);
+        await transaction.CommitAsync(ct);
+        return TypedResults.Created($"/claims/{id}", claim);
+    }
+
+    public static async Task<Ok<Page<Claim>>> ListClaims([AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var after = page.After;
+        var sql = after is null
+            ? $"SELECT {Columns} FROM claims ORDER BY created_at DESC, id DESC LIMIT @Take"
+            : $"SELECT {Columns} FROM claims WHERE (created_at, id) < (@At, @Id) ORDER BY created_at DESC, id DESC LIMIT @Take";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<ClaimRow>(new CommandDefinition(
+            sql, new { Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct))).AsList();
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToClaim(), r => new Cursor(r.CreatedAt, r.Id)));
+    }
+
+    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var claim = await ReadWithEvidenceAsync(connection, null, id, ct);
+        return claim is null ? Problems.NotFound("claim", id) : TypedResults.Ok(claim);
+    }
+
+    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(Guid id, ClaimRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
+            $"""
+            UPDATE claims
+            SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
+                first_reported_on = @FirstReportedOn, updated_at = now(), version = version + 1
+            WHERE id = @id
+            RETURNING {Columns}
+            """,
+            Parameters(id, request), cancellationToken: ct));
+        return row is null ? Problems.NotFound("claim", id) : TypedResults.Ok(row.ToClaim());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        // Evidence and history go with it through ON DELETE CASCADE.
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM claims WHERE id = @id", new { id }, cancellationToken: ct));
+        return deleted == 1 ? TypedResults.NoContent() : Problems.NotFound("claim", id);
+    }
+
+    /// <summary>The claim and its evidence with their sources: two statements, one round trip.</summary>
+    internal static async Task<Claim?> ReadWithEvidenceAsync(IDbConnection connection, IDbTransaction? transaction, Guid id, CancellationToken ct)
+    {
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            SELECT {Columns} FROM claims WHERE id = @id;
+            SELECT {EvidenceStore.SelectColumns}
+            FROM evidence e JOIN sources s ON s.id = e.source_id
+            WHERE e.claim_id = @id
+            ORDER BY e.created_at, e.id;
+            """,
+            new { id }, transaction, cancellationToken: ct));
+        var row = await results.ReadSingleOrDefaultAsync<ClaimRow>();
+        var evidence = await results.ReadAsync<EvidenceRow>();
+        return row?.ToClaim([.. evidence.Select(e => e.ToItem())]);
+    }
+
+    private static DynamicParameters Parameters(Guid id, IClaimFields request, object? extra = null)
+    {
+        var parameters = new DynamicParameters(extra);
+        parameters.Add("id", id);
+        parameters.Add("Statement", request.Statement);
+        parameters.Add("Summary", request.Summary);
+        parameters.Add("Language", string.IsNullOrEmpty(request.Language) ? "en" : request.Language);
+        parameters.Add("Tags", ClaimRules.NormalizeTags(request.Tags));
+        parameters.Add("FirstReportedOn", request.FirstReportedOn);
+        return parameters;
+    }
+}

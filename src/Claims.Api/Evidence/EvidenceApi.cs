@@ -1,0 +1,142 @@
+using Claims.Api.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Claims.Api.Evidence;
+
+public static class EvidenceApi
+{
+    public static RouteGroupBuilder MapEvidence(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/claims/{id:guid}/evidence").WithTags("Evidence");
+
+        group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence))
+            .WithSummary("Link a source to a claim")
+            .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", ListEvidence).WithName(nameof(ListEvidence))
+            .WithSummary("List a claim's evidence, newest first")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{evidenceId:guid}", GetEvidence).WithName(nameof(GetEvidence))
+            .WithSummary("Read one evidence item")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{evidenceId:guid}", DeleteEvidence).WithName(nameof(DeleteEvidence))
+            .WithSummary("Unlink a source from a claim")
+            .WithDescription("Answers 409 when the item is the last one that a confirmed claim's verdict rests on (the last 'supports') or a false claim's (the last 'refutes'): move the status first.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        return group;
+    }
+
+    public static async Task<Results<Created<EvidenceItem>, ProblemHttpResult, ValidationProblem>> AddEvidence(
+        Guid id, EvidenceRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        // The evidence is part of the claim, so the claim's version moves; the update also locks
+        // the claim, so that a status change cannot judge it on a stale evidence count.
+        var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists)>(new CommandDefinition(
+            """
+            WITH claim AS (UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id RETURNING id)
+            SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId)
+            """,
+            new { id, sourceId = request.SourceId }, transaction, cancellationToken: ct));
+        if (!state.ClaimExists)
+        {
+            return Problems.NotFound("claim", id);
+        }
+
+        if (!state.SourceExists)
+        {
+            return Problems.Invalid("sourceId", $"There is no source with id {request.SourceId}.");
+        }
+
+        var evidenceId = Guid.CreateVersion7();
+        await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], ct);
+        var item = await connection.QuerySingleAsync<EvidenceRow>(new CommandDefinition(
+            $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
+            new { evidenceId }, transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        return TypedResults.Created($"/claims/{id}/evidence/{evidenceId}", item.ToItem());
+    }
+
+    public static async Task<Results<Ok<Page<EvidenceItem>>, ProblemHttpResult>> ListEvidence(
+        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var after = page.After;
+        var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            SELECT EXISTS (SELECT 1 FROM claims WHERE id = @claimId);
+            SELECT {EvidenceStore.SelectColumns}
+            FROM evidence e JOIN sources s ON s.id = e.source_id
+            WHERE e.claim_id = @claimId {filter}
+            ORDER BY e.created_at DESC, e.id DESC
+            LIMIT @Take;
+            """,
+            new { claimId = id, Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct));
+        if (!await results.ReadSingleAsync<bool>())
+        {
+            return Problems.NotFound("claim", id);
+        }
+
+        var rows = (await results.ReadAsync<EvidenceRow>()).AsList();
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => new Cursor(r.CreatedAt, r.Id)));
+    }
+
+    public static async Task<Results<Ok<EvidenceItem>, ProblemHttpResult>> GetEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<EvidenceRow>(new CommandDefinition(
+            $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId AND e.claim_id = @id",
+            new { id, evidenceId }, cancellationToken: ct));
+        return row is null ? Problems.NotFound("evidence item", evidenceId) : TypedResults.Ok(row.ToItem());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Lock first, count in a second statement of the same batch: a delete that waited for the
+        // lock must count what the previous holder left, or two concurrent deletes could each
+        // see the other's 'supports' item and remove the last two together.
+        (string Status, string Stance, long SameStance) target;
+        await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
+            """
+            SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
+            SELECT c.status, e.stance,
+                   (SELECT count(*) FROM evidence x WHERE x.claim_id = c.id AND x.stance = e.stance)
+            FROM claims c JOIN evidence e ON e.claim_id = c.id AND e.id = @evidenceId
+            WHERE c.id = @id;
+            """,
+            new { id, evidenceId }, transaction, cancellationToken: ct)))
+        {
+            await read.ReadAsync<int>();
+            target = await read.ReadSingleOrDefaultAsync<(string, string, long)>();
+        }
+
+        if (target == default)
+        {
+            return Problems.NotFound("evidence item", evidenceId);
+        }
+
+        if (target.SameStance == 1 && (target.Status, target.Stance) is ("confirmed", "supports") or ("false", "refutes"))
+        {
+            return Problems.Conflict("The claim's verdict rests on this evidence.",
+                $"The claim is {target.Status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM evidence WHERE id = @evidenceId;
+            UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id;
+            """,
+            new { id, evidenceId }, transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,110 @@
+using Dapper;
+using DbUp;
+using Npgsql;
+
+namespace Claims.Api.Infrastructure;
+
+public sealed class DatabaseOptions
+{
+    /// <summary>Apply the migrations in db/ at start-up.</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Load the seed story at start-up when the database has no claims and no sources. Defaults to on for the private development database only.</summary>
+    public bool? SeedWhenEmpty { get; set; }
+}
+
+/// <summary>The database cannot be set up as configured; the message says how to fix it.</summary>
+public sealed class DatabaseSetupException(string message, Exception? inner = null) : Exception(message, inner);
+
+public static class Database
+{
+    public const string ConnectionStringName = "Claims";
+
+    /// <summary>
+    /// Registers the one <see cref="NpgsqlDataSource"/>. Without a configured connection string,
+    /// Development gets the private PostgreSQL; any other environment refuses to start.
+    /// </summary>
+    public static async Task AddClaimsDatabaseAsync(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        var usesPrivateServer = string.IsNullOrWhiteSpace(connectionString);
+        if (usesPrivateServer)
+        {
+            if (!builder.Environment.IsDevelopment())
+            {
+                throw new DatabaseSetupException(
+                    $"No database configured: set ConnectionStrings__{ConnectionStringName} (for example " +
+                    "\"Host=db;Username=claims;Password=...;Database=claims\"). Only the Development environment starts a private PostgreSQL by itself.");
+            }
+
+            string server;
+            try
+            {
+                server = await LocalPostgres.EnsureRunningAsync(LocalPostgres.DefaultFolder(builder.Environment.ContentRootPath));
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new DatabaseSetupException(e.Message, e);
+            }
+
+            connectionString = new NpgsqlConnectionStringBuilder(server) { Database = "claims" }.ConnectionString;
+            builder.Configuration[$"ConnectionStrings:{ConnectionStringName}"] = connectionString;
+        }
+
+        builder.Services.Configure<DatabaseOptions>(options =>
+        {
+            builder.Configuration.GetSection("Database").Bind(options);
+            options.SeedWhenEmpty ??= usesPrivateServer;
+        });
+        builder.Services.AddNpgsqlDataSource(connectionString!);
+    }
+
+    /// <summary>
+    /// Applies the numbered scripts of db/ that the journal has not recorded, creating the database
+    /// first if it does not exist. Running it again is a no-op.
+    /// </summary>
+    public static void Migrate(string connectionString, ILogger logger)
+    {
+        EnsureDatabase.For.PostgresqlDatabase(connectionString, new DbUpLog(logger));
+
+        // Two processes starting together must not both apply the same script.
+        using var guard = new NpgsqlConnection(connectionString);
+        guard.Open();
+        guard.Execute("SELECT pg_advisory_lock(727274)");
+        try
+        {
+            var result = DeployChanges.To
+                .PostgresqlDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(typeof(Database).Assembly, name => name.Contains(".db.", StringComparison.Ordinal))
+                .JournalToPostgresqlTable("public", "schema_migrations")
+                .WithTransactionPerScript()
+                .WithVariablesDisabled()
+                .LogTo(logger)
+                .Build()
+                .PerformUpgrade();
+            if (!result.Successful)
+            {
+                throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
+            }
+        }
+        finally
+        {
+            guard.Execute("SELECT pg_advisory_unlock(727274)");
+        }
+    }
+
+    private sealed class DbUpLog(ILogger logger) : DbUp.Engine.Output.IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) => logger.LogTrace(format, args);
+
+        public void LogDebug(string format, params object[] args) => logger.LogDebug(format, args);
+
+        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+
+        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+
+        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+    }
+}

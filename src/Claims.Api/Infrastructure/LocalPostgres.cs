@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>
+/// A private PostgreSQL server for development and tests, run from the machine's own PostgreSQL
+/// programs with its data in a git-ignored folder of the checkout. It is started once and left
+/// running, so later runs and test classes reuse it.
+/// </summary>
+public static class LocalPostgres
+{
+    private const string ServiceAccount = "postgres";
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>The folder the instance lives in: <c>.local/postgres</c> beside Claims.sln, or under <paramref name="start"/> outside a checkout.</summary>
+    public static string DefaultFolder(string start)
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Claims.sln")))
+            {
+                return Path.Combine(dir.FullName, ".local", "postgres");
+            }
+        }
+
+        return Path.Combine(start, ".local", "postgres");
+    }
+
+    /// <summary>Starts the instance in <paramref name="folder"/> unless it is already running, and returns a connection string to its <c>postgres</c> database.</summary>
+    public static async Task<string> EnsureRunningAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        await Gate.WaitAsync(cancellationToken);
+        try
+        {
+            folder = Path.GetFullPath(folder);
+            Directory.CreateDirectory(folder);
+            // The file lock keeps two processes (the API and a test run) from starting it together.
+            await using var fileLock = await AcquireFileLockAsync(Path.Combine(folder, "..", "postgres.lock"), cancellationToken);
+
+            var bin = FindServerPrograms();
+            var runAs = ServiceAccountIfRoot();
+            var data = Path.Combine(folder, "data");
+            if (runAs is not null)
+            {
+                await RunAsync("chown", [runAs, folder], null, folder, cancellationToken);
+            }
+
+            if (!File.Exists(Path.Combine(data, "PG_VERSION")))
+            {
+                await RunAsync(Path.Combine(bin, "initdb"),
+                    ["-D", data, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"], runAs, folder, cancellationToken);
+            }
+
+            var port = RunningPort(data);
+            if (port is null || !await AcceptsConnectionsAsync(port.Value, cancellationToken))
+            {
+                port = FreeLoopbackPort();
+                await RunAsync(Path.Combine(bin, "pg_ctl"),
+                    ["start", "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"),
+                     "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on"],
+                    runAs, folder, cancellationToken);
+            }
+
+            return new NpgsqlConnectionStringBuilder
+            {
+                Host = "127.0.0.1",
+                Port = port.Value,
+                Username = "postgres",
+                Database = "postgres",
+            }.ConnectionString;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static string FindServerPrograms()
+    {
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } configured)
+        {
+            candidates.Add(configured);
+        }
+
+        if (Directory.Exists("/usr/lib/postgresql"))
+        {
+            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var major) ? major : 0)
+                .Select(d => Path.Combine(d, "bin")));
+        }
+
+        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries));
+
+        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")))
+            ?? throw new InvalidOperationException(
+                "No PostgreSQL server programs (initdb, pg_ctl) were found in /usr/lib/postgresql/*/bin, PG_BIN or PATH. " +
+                "Install them (Debian: `apt-get install postgresql`), or point the app at a running server with " +
+                "ConnectionStrings__Claims (tests: CLAIMS_TEST_CONNECTION).");
+    }
+
+    /// <summary>PostgreSQL refuses to run as root, so as root the server runs as the package's service account.</summary>
+    private static string? ServiceAccountIfRoot()
+    {
+        if (Environment.UserName != "root")
+        {
+            return null;
+        }
+
+        if (!File.ReadLines("/etc/passwd").Any(line => line.StartsWith(ServiceAccount + ":", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException(
+                "Running as root, and PostgreSQL refuses to run as root, but there is no 'postgres' user to run it as. " +
+                "Create one (`useradd --system postgres`, or install Debian's postgresql package), run as an ordinary user, " +
+                "or set ConnectionStrings__Claims (tests: CLAIMS_TEST_CONNECTION).");
+        }
+
+        return ServiceAccount;
+    }
+
+    private static int? RunningPort(string data)
+    {
+        // postmaster.pid's fourth line is the port the running server listens on.
+        var pidFile = Path.Combine(data, "postmaster.pid");
+        try
+        {
+            var lines = File.Exists(pidFile) ? File.ReadAllLines(pidFile) : [];
+            return lines.Length > 3 && int.TryParse(lines[3], out var port) ? port : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<FileStream> AcquireFileLockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
+
+    private static async Task RunAsync(string program, string[] arguments, string? runAs, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo
+        {
+            FileName = runAs is null ? program : FindRunUser(),
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (runAs is not null)
+        {
+            foreach (var part in new[] { "-u", runAs, "--", program })
+            {
+                start.ArgumentList.Add(part);
+            }
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            var hint = runAs is null ? "" :
+                $" The server runs as the '{runAs}' user: it needs to reach {workingDirectory} (every parent folder must be searchable by it).";
+            throw new InvalidOperationException(
+                $"The private PostgreSQL could not be prepared: `{Path.GetFileName(program)} {string.Join(' ', arguments)}` exited with {process.ExitCode}.{hint}" +
+                $"{Environment.NewLine}{await output}{await errors}" +
+                $"{Environment.NewLine}Fix the cause above, delete {workingDirectory} to start afresh, or set ConnectionStrings__Claims (tests: CLAIMS_TEST_CONNECTION) to use another server.");
+        }
+    }
+
+    private static string FindRunUser() =>
+        new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" }.FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("Running as root needs `runuser` (util-linux) to start PostgreSQL as the postgres user; install util-linux, or set ConnectionStrings__Claims.");
+}

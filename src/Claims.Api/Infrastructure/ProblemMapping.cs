@@ -1,0 +1,169 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>
+/// Turns the exceptions that bad input can cause (unreadable JSON, unparsable parameters, a row the
+/// database refuses) into 4xx problems that say what is wrong. Anything else stays a 500.
+/// </summary>
+public sealed partial class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            // The middleware has cleared the endpoint by now; the feature keeps the one that failed.
+            BadHttpRequestException bad => FromBadRequest(bad,
+                httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
+            PostgresException pg => FromPostgres(pg),
+            NpgsqlException { IsTransient: true } => Problem(StatusCodes.Status503ServiceUnavailable,
+                "The database is not reachable right now.", "Nothing was changed. Retry in a few seconds."),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            return false;
+        }
+
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+            logger.LogWarning(exception, "Database unavailable");
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = problem,
+            Exception = exception,
+        });
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad, Type? bodyType)
+    {
+        if (bad.InnerException is JsonException json)
+        {
+            var field = json.Path is null or "$" ? "body" : json.Path.TrimStart('$', '.');
+            return Validation(field, DescribeJsonError(json, bodyType), "The request body could not be read as JSON.");
+        }
+
+        var bind = BindFailure().Match(bad.Message);
+        if (bind.Success)
+        {
+            var type = bind.Groups["type"].Value.TrimEnd('?');
+            var expected = type.Contains("int", StringComparison.OrdinalIgnoreCase) ? "a whole number" : $"a valid {type}";
+            return Validation(JsonNamingPolicy.CamelCase.ConvertName(bind.Groups["name"].Value),
+                $"'{bind.Groups["value"].Value}' is not {expected}.", "A parameter could not be read.");
+        }
+
+        if (bad.Message.Contains("not provided from body", StringComparison.Ordinal)
+            || bad.Message.Contains("no body was provided", StringComparison.Ordinal))
+        {
+            return Validation("body", "A JSON body is required.", "The request has no body.");
+        }
+
+        return Problem(bad.StatusCode, ReasonPhrase(bad.StatusCode), bad.Message);
+    }
+
+    private static ProblemDetails? FromPostgres(PostgresException pg) => pg.SqlState switch
+    {
+        // Validation should have caught these; the database is the last line, and still a 4xx.
+        PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
+            or PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter
+            or PostgresErrorCodes.InvalidTextRepresentation =>
+            Problem(StatusCodes.Status400BadRequest, "The database refused a value.", $"{pg.MessageText} ({pg.ConstraintName ?? pg.SqlState})."),
+        PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.UniqueViolation =>
+            Problem(StatusCodes.Status409Conflict, "The request conflicts with the current state.", pg.MessageText + "."),
+        PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected =>
+            Problem(StatusCodes.Status409Conflict, "A concurrent change got there first.", "Nothing was changed. Read the resource again and retry."),
+        _ when pg.IsTransient => Problem(StatusCodes.Status503ServiceUnavailable,
+            "The database is not available right now.", "Nothing was changed. Retry in a few seconds."),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The serializer's conversion messages name .NET types, and often the enclosing record's
+    /// rather than the field's: look the field up along the JSON path in the endpoint's body type
+    /// and say what JSON it takes.
+    /// </summary>
+    private static string DescribeJsonError(JsonException json, Type? bodyType)
+    {
+        if (!ConversionFailure().IsMatch(json.Message))
+        {
+            return json.Path is null ? "The body is not valid JSON." : json.Message;
+        }
+
+        if (json.Path is null or "$")
+        {
+            return "The body must be a JSON object.";
+        }
+
+        return FieldType(bodyType, json.Path) is { } fieldType
+            ? $"Must be {Describe(fieldType)}."
+            : "Has the wrong JSON type.";
+    }
+
+    private static Type? FieldType(Type? type, string path)
+    {
+        foreach (Match step in PathStep().Matches(path))
+        {
+            if (type is null)
+            {
+                return null;
+            }
+
+            type = step.Groups["name"].Success
+                ? type.GetProperty(step.Groups["name"].Value, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType
+                : ElementType(type);
+        }
+
+        return type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+    }
+
+    private static Type? ElementType(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.GetInterfaces().Append(type)
+            .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+
+    private static string Describe(Type type) => type switch
+    {
+        _ when type == typeof(string) => "a string",
+        _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
+        _ when type == typeof(Guid) => "a UUID such as 0192b8a0-5000-7000-8000-000000000001",
+        _ when type == typeof(DateOnly) => "an ISO 8601 date such as 2024-10-23",
+        _ when type == typeof(DateTime) || type == typeof(DateTimeOffset) => "an ISO 8601 timestamp such as 2024-10-23T14:05:00Z",
+        _ when type == typeof(bool) => "true or false",
+        _ when ElementType(type) is not null => "an array",
+        _ => "a JSON object",
+    };
+
+    private static HttpValidationProblemDetails Validation(string field, string message, string title) =>
+        new(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = title,
+        };
+
+    private static ProblemDetails Problem(int status, string title, string detail) =>
+        new() { Status = status, Title = title, Detail = detail };
+
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Bad request";
+
+    [GeneratedRegex("^The JSON value could not be converted to ")]
+    private static partial Regex ConversionFailure();
+
+    [GeneratedRegex(@"\.(?<name>[A-Za-z_][A-Za-z0-9_]*)|\[\d+\]")]
+    private static partial Regex PathStep();
+
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>\S+) (?<name>[^"]+)" from "(?<value>.*)"\.$""", RegexOptions.Singleline)]
+    private static partial Regex BindFailure();
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Claims.Api.Seeding;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+using Npgsql;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>The cross-cutting wiring Program.cs calls: JSON, problems, validation, OpenAPI, health.</summary>
+public static class ServiceSetup
+{
+    public static IServiceCollection AddClaimsApi(this IServiceCollection services)
+    {
+        // Columns are snake_case, rows are C# records.
+        Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.Converters.Add(new LowercaseEnumConverter());
+        });
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        // Parameter and body binding failures throw, so that ProblemMapping can say what was wrong.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        services.AddValidatorsFromAssemblyContaining<PageRequestValidator>(ServiceLifetime.Singleton, includeInternalTypes: true);
+
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "Claims API",
+                Version = "v1",
+                Description = "Log claims, link them to the sources that made, supported, refuted or could not verify them, and move each claim through a verification status with a recorded reason.",
+            });
+            options.SchemaFilter<OpenApiEnums>();
+            options.SchemaFilter<OpenApiExamples>();
+            options.SupportNonNullableReferenceTypes();
+            var xml = Path.Combine(AppContext.BaseDirectory, "Claims.Api.xml");
+            if (File.Exists(xml))
+            {
+                options.IncludeXmlComments(xml);
+            }
+        });
+
+        services.AddHealthChecks().AddNpgSql(name: "postgres", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
+        return services;
+    }
+
+    /// <summary>Migrates and seeds as configured, before the app takes requests.</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (options.MigrateOnStartup)
+        {
+            Database.Migrate(app.Configuration.GetConnectionString(Database.ConnectionStringName)!, app.Logger);
+        }
+
+        if (options.SeedWhenEmpty == true)
+        {
+            var counts = await SeedStory.LoadIfEmptyAsync(
+                app.Services.GetRequiredService<NpgsqlDataSource>(),
+                app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions,
+                app.Lifetime.ApplicationStopping);
+            if (counts is not null)
+            {
+                app.Logger.LogInformation("Empty database: loaded the seed story ({Sources} sources, {Claims} claims, {Evidence} evidence items)",
+                    counts.Sources, counts.Claims, counts.Evidence);
+            }
+        }
+    }
+
+    public static WebApplication UseClaimsApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        if (app.Configuration.GetValue("Swagger:Enabled", true))
+        {
+            app.UseSwagger();
+            app.UseSwaggerUI(options => options.DocumentTitle = "Claims API");
+        }
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+}

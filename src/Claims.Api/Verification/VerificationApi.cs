@@ -1,0 +1,126 @@
+using Claims.Api.Claims;
+using Claims.Api.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Claims.Api.Verification;
+
+public static class VerificationApi
+{
+    // The counts come from one index range scan on evidence (claim_id).
+    private const string StatusSql =
+        """
+        SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, n.*
+        FROM claims c
+        CROSS JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
+                   count(*) FILTER (WHERE e.stance = 'supports')::int AS supports,
+                   count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes,
+                   count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify,
+                   count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions
+            FROM evidence e WHERE e.claim_id = c.id) n
+        WHERE c.id = @id
+        """;
+
+    public static RouteGroupBuilder MapVerification(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/claims/{id:guid}").WithTags("Verification");
+
+        group.MapGet("/status", GetStatus).WithName(nameof(GetStatus))
+            .WithSummary("Read a claim's verification status")
+            .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus))
+            .WithSummary("Move a claim to another verification status")
+            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/history", GetHistory).WithName(nameof(GetHistory))
+            .WithSummary("Read a claim's status history, oldest first")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return group;
+    }
+
+    public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> GetStatus(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition(StatusSql, new { id }, cancellationToken: ct));
+        return row is null ? Problems.NotFound("claim", id) : TypedResults.Ok(row.ToView());
+    }
+
+    public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
+        Guid id, StatusChangeRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var target = request.Status!.Value;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        // The row lock makes concurrent changes of one claim (and evidence changes, which update
+        // it) queue up. The counts are read by a second statement, after the lock is held, so
+        // that they see what the previous holder committed. Both go in one round trip.
+        StatusRow? current;
+        await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql};", new { id }, transaction, cancellationToken: ct)))
+        {
+            await read.ReadAsync<int>();
+            current = await read.ReadSingleOrDefaultAsync<StatusRow>();
+        }
+
+        if (current is null)
+        {
+            return Problems.NotFound("claim", id);
+        }
+
+        var view = current.ToView();
+        if (view.Status == target)
+        {
+            return TypedResults.Ok(view);
+        }
+
+        if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } missing)
+        {
+            return Problems.Conflict($"The claim cannot be marked {target.ToName()} yet.", missing);
+        }
+
+        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
+        var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
+            """
+            INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note)
+            VALUES (@changeId, @id, @from, @to, @note);
+            UPDATE claims SET status = @to, status_note = @note, updated_at = now(), version = version + 1
+            WHERE id = @id
+            RETURNING updated_at;
+            """,
+            new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note },
+            transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        return TypedResults.Ok(view with { Status = target, Note = note, UpdatedAt = updatedAt });
+    }
+
+    public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult>> GetHistory(
+        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var after = page.After;
+        var filter = after is null ? "" : "AND (changed_at, id) > (@At, @Id)";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            SELECT EXISTS (SELECT 1 FROM claims WHERE id = @claimId);
+            SELECT id, from_status, to_status, note, changed_at
+            FROM claim_status_changes
+            WHERE claim_id = @claimId {filter}
+            ORDER BY changed_at, id
+            LIMIT @Take;
+            """,
+            new { claimId = id, Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct));
+        if (!await results.ReadSingleAsync<bool>())
+        {
+            return Problems.NotFound("claim", id);
+        }
+
+        var rows = (await results.ReadAsync<StatusChangeRow>()).AsList();
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => new Cursor(r.ChangedAt, r.Id)));
+    }
+}

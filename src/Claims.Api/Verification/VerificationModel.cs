@@ -1,0 +1,72 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using Claims.Api.Claims;
+using Claims.Api.Infrastructure;
+using FluentValidation;
+
+namespace Claims.Api.Verification;
+
+/// <summary>A move of a claim to another verification status, with the reason.</summary>
+public sealed record StatusChangeRequest(
+    [property: Description("The new status."), Required] ClaimStatus? Status,
+    [property: Description("Why: required for confirmed, disputed, false and inconclusive. At most 2000 characters.")] string? Note);
+
+/// <summary>The small answer HTTP clients poll: where a claim stands and how much evidence of each stance it has.</summary>
+public sealed record ClaimStatusView(
+    Guid ClaimId,
+    ClaimStatus Status,
+    string? Note,
+    DateTime UpdatedAt,
+    EvidenceCounts EvidenceCounts);
+
+/// <summary>Evidence items per stance.</summary>
+public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions);
+
+/// <summary>One entry of a claim's status history. The first entry, from null, is the claim being logged.</summary>
+public sealed record StatusChange(Guid Id, ClaimStatus? FromStatus, ClaimStatus ToStatus, string? Note, DateTime ChangedAt);
+
+internal sealed record StatusRow(
+    Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt,
+    int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions)
+{
+    public ClaimStatusView ToView() => new(
+        ClaimId, EnumNames<ClaimStatus>.Parse(Status), StatusNote, UpdatedAt,
+        new EvidenceCounts(Asserts, Supports, Refutes, UnableToVerify, Mentions));
+}
+
+internal sealed record StatusChangeRow(Guid Id, string? FromStatus, string ToStatus, string? Note, DateTime ChangedAt)
+{
+    public StatusChange ToChange() => new(
+        Id, FromStatus is null ? null : EnumNames<ClaimStatus>.Parse(FromStatus), EnumNames<ClaimStatus>.Parse(ToStatus), Note, ChangedAt);
+}
+
+public sealed class StatusChangeRequestValidator : AbstractValidator<StatusChangeRequest>
+{
+    public StatusChangeRequestValidator()
+    {
+        RuleFor(r => r.Status).RequiredEnum();
+        RuleFor(r => r.Note).OptionalText(2000);
+        RuleFor(r => r.Note)
+            .Must(note => !string.IsNullOrWhiteSpace(note))
+            .When(r => r.Status is not null && Verdicts.NeedsNote(r.Status.Value))
+            .WithMessage(r => $"A note saying why is required to mark a claim {r.Status!.Value.ToName()}.");
+    }
+}
+
+/// <summary>The rules a verdict must meet.</summary>
+public static class Verdicts
+{
+    /// <summary>The statuses that close the verification work, and so must say why.</summary>
+    public static bool NeedsNote(ClaimStatus status) =>
+        status is ClaimStatus.Confirmed or ClaimStatus.Disputed or ClaimStatus.False or ClaimStatus.Inconclusive;
+
+    /// <summary>What evidence the status still lacks, or null when it may be set.</summary>
+    public static string? MissingEvidence(ClaimStatus status, EvidenceCounts counts) => status switch
+    {
+        ClaimStatus.Confirmed when counts.Supports == 0 =>
+            "A claim can be confirmed only with at least one evidence item whose stance is 'supports'. Link the corroborating source first.",
+        ClaimStatus.False when counts.Refutes == 0 =>
+            "A claim can be marked false only with at least one evidence item whose stance is 'refutes'. Link the contradicting source first.",
+        _ => null,
+    };
+}

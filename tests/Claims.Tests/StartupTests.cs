@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using Claims.Tests.Infrastructure;
+using Npgsql;
+
+namespace Claims.Tests;
+
+/// <summary>The published program's verbs and start-up rules, run as a separate process like an operator would.</summary>
+public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private static readonly string ApiDll = Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll");
+
+    [Fact]
+    public async Task SeedVerbLoadsTheStoryAndRunningItAgainChangesNothing()
+    {
+        var first = await RunApiAsync(["seed"], api.ConnectionString, "Production");
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains("10 new sources", first.Output);
+        var counts = await CountsAsync();
+
+        var second = await RunApiAsync(["seed"], api.ConnectionString, "Production");
+
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("0 new sources, 0 new claims, 0 new evidence items", second.Output);
+        Assert.Equal(counts, await CountsAsync());
+        Assert.True(counts.Claims >= 7, $"Expected the seed story's claims, got {counts}");
+    }
+
+    [Fact]
+    public async Task SeededDesertionClaimIsNotConfirmedAndCarriesEveryStance()
+    {
+        await RunApiAsync(["seed"], api.ConnectionString, "Production");
+        var client = api.CreateClient();
+
+        var page = await (await client.GetAsync("/claims?limit=200")).ReadJsonAsync(HttpStatusCode.OK);
+        var desertion = page.GetProperty("items").EnumerateArray()
+            .Single(c => c.Str("statement").Contains("deserted", StringComparison.Ordinal) && c.Str("language") == "en");
+        var status = await (await client.GetAsync($"/claims/{desertion.Id()}/status")).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.NotEqual("confirmed", status.Str("status"));
+        Assert.True(status.GetProperty("evidenceCounts").GetProperty("asserts").GetInt32() >= 2);
+        Assert.Equal(2, status.GetProperty("evidenceCounts").GetProperty("unableToVerify").GetInt32());
+        var detail = await (await client.GetAsync($"/claims/{desertion.Id()}")).ReadJsonAsync(HttpStatusCode.OK);
+        var names = detail.GetProperty("evidence").EnumerateArray().Select(e => e.GetProperty("source").Str("name")).ToList();
+        Assert.Contains("Suspilne", names);
+        Assert.Contains("Hromadske", names);
+        Assert.Contains("Business Insider", names);
+    }
+
+    [Fact]
+    public async Task OutsideDevelopmentAMissingConnectionStringStopsStartUpWithTheFix()
+    {
+        var run = await RunApiAsync([], connectionString: null, "Production");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("ConnectionStrings__Claims", run.Output);
+    }
+
+    [Fact]
+    public async Task MigratingAnAlreadyMigratedDatabaseIsANoOp()
+    {
+        var before = await ScalarAsync("SELECT count(*) FROM schema_migrations");
+
+        Claims.Api.Infrastructure.Database.Migrate(api.ConnectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.Equal(before, await ScalarAsync("SELECT count(*) FROM schema_migrations"));
+        Assert.True(before >= 1);
+    }
+
+    [Fact]
+    public async Task HealthEndpointsReportLiveAndReady()
+    {
+        var client = api.CreateClient();
+
+        var live = await client.GetAsync("/health/live");
+        var ready = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal("Healthy", await live.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ReadinessFailsWhenTheDatabaseIsUnreachable()
+    {
+        var unreachable = new NpgsqlConnectionStringBuilder(api.ConnectionString) { Port = 1, Timeout = 2 }.ConnectionString;
+        await using var factory = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Claims", unreachable);
+            b.UseSetting("Database:MigrateOnStartup", "false");
+            b.UseSetting("Database:SeedWhenEmpty", "false");
+        });
+        var client = factory.CreateClient();
+
+        var live = await client.GetAsync("/health/live");
+        var ready = await client.GetAsync("/health/ready");
+        var status = await client.GetAsync($"/claims/{Guid.CreateVersion7()}/status");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal("Unhealthy", await ready.Content.ReadAsStringAsync());
+        var problem = await status.ReadProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("Retry", problem.Str("detail"));
+        Assert.True(status.Headers.RetryAfter is not null);
+    }
+
+    private async Task<(long Sources, long Claims, long Evidence, long History)> CountsAsync() => (
+        await ScalarAsync("SELECT count(*) FROM sources"),
+        await ScalarAsync("SELECT count(*) FROM claims"),
+        await ScalarAsync("SELECT count(*) FROM evidence"),
+        await ScalarAsync("SELECT count(*) FROM claim_status_changes"));
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunApiAsync(string[] arguments, string? connectionString, string environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            // Another folder, to show the verb does not depend on the working directory.
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        start.ArgumentList.Add(ApiDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        start.Environment["ConnectionStrings__Claims"] = connectionString ?? "";
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Claims.Api {string.Join(' ', arguments)} did not exit: {await output}{await errors}");
+        }
+
+        return (process.ExitCode, await output + await errors);
+    }
+}
