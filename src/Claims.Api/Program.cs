@@ -32,7 +32,7 @@ if (seedOnly)
 await app.PrepareDatabaseAsync();
 app.UseClaimsApi();
 
-var api = app.MapGroup("").WithValidation();
+var api = app.MapGroup("").WithValidation().WithCommonProblems();
 api.MapSources();
 api.MapClaims();
 api.MapEvidence();

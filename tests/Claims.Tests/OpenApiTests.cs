@@ -55,6 +55,9 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("/claims/{id}/evidence", "post", "404")]
     [InlineData("/claims/{id}/evidence/{evidenceId}", "delete", "409")]
     [InlineData("/sources/{id}", "delete", "409")]
+    [InlineData("/claims", "post", "415")]
+    [InlineData("/sources/{id}", "put", "415")]
+    [InlineData("/claims/{id}/status", "get", "503")]
     public async Task OperationsDeclareTheErrorsTheyAnswerWith(string path, string method, string status)
     {
         var document = await DocumentAsync();

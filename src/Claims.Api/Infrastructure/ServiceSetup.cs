@@ -84,7 +84,11 @@ public static class ServiceSetup
         if (app.Configuration.GetValue("Swagger:Enabled", true))
         {
             app.UseSwagger();
-            app.UseSwaggerUI(options => options.DocumentTitle = "Claims API");
+            app.UseSwaggerUI(options =>
+            {
+                options.DocumentTitle = "Claims API";
+                options.SwaggerEndpoint("/swagger/v1/swagger.json", "Claims API v1");
+            });
         }
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Claims.Api.Infrastructure;
+
+public static class ProblemConventions
+{
+    /// <summary>
+    /// Declares the problems any endpoint can answer with, so the OpenAPI document lists every
+    /// status: 415 where a JSON body is read, 503 while the database is unreachable.
+    /// </summary>
+    public static TBuilder WithCommonProblems<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        // Finally: the inferred body metadata (IAcceptsMetadata) is only there after the other conventions.
+        builder.Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<IAcceptsMetadata>().Any())
+            {
+                endpoint.Metadata.Add(Problem(StatusCodes.Status415UnsupportedMediaType));
+            }
+
+            endpoint.Metadata.Add(Problem(StatusCodes.Status503ServiceUnavailable));
+        });
+        return builder;
+    }
+
+    private static ProducesResponseTypeMetadata Problem(int status) =>
+        new(status, typeof(ProblemDetails), ["application/problem+json"]);
+}
