@@ -3,6 +3,7 @@ using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
 using Claims.Api.Seeding;
 using Claims.Api.Sources;
+using Claims.Api.Stats;
 using Claims.Api.Verification;
 
 // `seed` loads the demo story and exits; anything else runs the API.
@@ -20,7 +21,7 @@ catch (DatabaseSetupException e)
     return 1;
 }
 
-builder.Services.AddClaimsApi();
+builder.Services.AddClaimsApi(builder.Configuration);
 
 var app = builder.Build();
 
@@ -37,6 +38,7 @@ api.MapSources();
 api.MapClaims();
 api.MapEvidence();
 api.MapVerification();
+api.MapStats();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

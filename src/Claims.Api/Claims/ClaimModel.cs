@@ -73,7 +73,7 @@ public sealed record ClaimRequest(
 /// The row as Dapper reads it. Properties rather than a positional record: Npgsql reports text[]
 /// as System.Array, which Dapper's constructor matching refuses but its property mapping casts.
 /// </summary>
-internal sealed record ClaimRow
+internal record ClaimRow
 {
     public Guid Id { get; init; }
     public string Statement { get; init; } = "";
@@ -91,3 +91,14 @@ internal sealed record ClaimRow
         Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
         CreatedAt, UpdatedAt, Version, evidence);
 }
+
+/// <summary>A claim row with the sort key that only searches compute.</summary>
+internal sealed record RankedClaimRow : ClaimRow
+{
+    public float Rank { get; init; }
+}
+
+/// <summary>A near-duplicate of a proposed statement.</summary>
+public sealed record SimilarClaim(
+    [property: Description("Trigram similarity of the statements, 0 (nothing shared) to 1 (the same).")] double Score,
+    Claim Claim);

@@ -24,6 +24,29 @@ public static partial class ClaimRules
 
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
     public static partial Regex LanguageTag();
+
+    /// <summary>
+    /// BCP 47 tags are case-insensitive; store and compare them in their conventional case
+    /// (language lower, script title, region upper: 'pt-BR', 'sr-Latn'), so filters match however clients write them.
+    /// </summary>
+    public static string NormalizeLanguage(string? tag)
+    {
+        if (string.IsNullOrWhiteSpace(tag))
+        {
+            return "en";
+        }
+
+        var parts = tag.Trim().Split('-');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = i == 0 ? parts[i].ToLowerInvariant()
+                : parts[i].Length == 4 ? char.ToUpperInvariant(parts[i][0]) + parts[i][1..].ToLowerInvariant()
+                : parts[i].Length == 2 || (parts[i].Length == 3 && parts[i].All(char.IsAsciiDigit)) ? parts[i].ToUpperInvariant()
+                : parts[i].ToLowerInvariant();
+        }
+
+        return string.Join('-', parts);
+    }
 }
 
 public sealed class ClaimFieldsValidator : AbstractValidator<IClaimFields>

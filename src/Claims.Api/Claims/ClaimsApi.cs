@@ -12,6 +12,10 @@ public static class ClaimsApi
     internal const string Columns =
         "id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version";
 
+    /// <summary>The claim columns with a table alias, for joins.</summary>
+    internal static string QualifiedColumns(string alias) =>
+        string.Join(", ", Columns.Split(", ").Select(column => $"{alias}.{column}"));
+
     public static RouteGroupBuilder MapClaims(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/claims").WithTags("Claims");
@@ -20,7 +24,11 @@ public static class ClaimsApi
             .WithSummary("Log a claim, optionally with its evidence")
             .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source.");
         group.MapGet("/", ListClaims).WithName(nameof(ListClaims))
-            .WithSummary("List claims, newest first");
+            .WithSummary("Find claims")
+            .WithDescription("Filters combine (status: any of them; tag: all of them). q searches statement and summary in the claim's own language (English word forms match: 'desertion' finds 'deserted'), and orders best match first unless sort says otherwise. Keyset pages: pass nextCursor back unchanged with the same filters.");
+        group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims))
+            .WithSummary("Find near-duplicates of a proposed statement, best first")
+            .WithDescription("Run before logging a claim: trigram similarity of the statements, each result with its score between 0 and 1.");
         group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim))
             .WithSummary("Read a claim with its evidence")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -75,16 +83,41 @@ public static class ClaimsApi
         return TypedResults.Created($"/claims/{id}", claim);
     }
 
-    public static async Task<Ok<Page<Claim>>> ListClaims([AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
+        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
-        var after = page.After;
-        var sql = after is null
-            ? $"SELECT {Columns} FROM claims ORDER BY created_at DESC, id DESC LIMIT @Take"
-            : $"SELECT {Columns} FROM claims WHERE (created_at, id) < (@At, @Id) ORDER BY created_at DESC, id DESC LIMIT @Take";
+        if (!cursors.TryUnprotect(query.Cursor, query.Scope, out var after))
+        {
+            return PageExtensions.BadCursor();
+        }
+
+        var search = ClaimSearch.Build(query, after);
         await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<ClaimRow>(new CommandDefinition(
-            sql, new { Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct))).AsList();
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToClaim(), r => new Cursor(r.CreatedAt, r.Id)));
+        var rows = (await connection.QueryAsync<RankedClaimRow>(new CommandDefinition(search.Sql, search.Parameters, cancellationToken: ct))).AsList();
+        return TypedResults.Ok(rows.ToPage(query.Size, r => r.ToClaim(), search.Position, cursors, query.Scope));
+    }
+
+    public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // The % operator is what the trigram index serves; its threshold is a setting, made local
+        // to this transaction so that pooled connections keep the default.
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            SELECT set_config('pg_trgm.similarity_threshold', @Threshold, true);
+            SELECT {QualifiedColumns("c")}, similarity(c.statement, @Text)::real AS rank
+            FROM claims c
+            WHERE c.statement % @Text
+            ORDER BY rank DESC, c.id DESC
+            LIMIT @Take;
+            """,
+            new { query.Text, Threshold = query.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), Take = query.Size },
+            transaction, cancellationToken: ct));
+        await results.ReadAsync<string>();
+        var rows = await results.ReadAsync<RankedClaimRow>();
+        var items = rows.Select(r => new SimilarClaim(Math.Round(r.Rank, 4), r.ToClaim())).ToList();
+        return TypedResults.Ok(new Page<SimilarClaim>(items, null));
     }
 
     public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, NpgsqlDataSource db, CancellationToken ct)
@@ -141,7 +174,7 @@ public static class ClaimsApi
         parameters.Add("id", id);
         parameters.Add("Statement", request.Statement);
         parameters.Add("Summary", request.Summary);
-        parameters.Add("Language", string.IsNullOrEmpty(request.Language) ? "en" : request.Language);
+        parameters.Add("Language", ClaimRules.NormalizeLanguage(request.Language));
         parameters.Add("Tags", ClaimRules.NormalizeTags(request.Tags));
         parameters.Add("FirstReportedOn", request.FirstReportedOn);
         return parameters;

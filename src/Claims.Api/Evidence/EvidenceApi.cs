@@ -63,10 +63,15 @@ public static class EvidenceApi
         return TypedResults.Created($"/claims/{id}/evidence/{evidenceId}", item.ToItem());
     }
 
-    public static async Task<Results<Ok<Page<EvidenceItem>>, ProblemHttpResult>> ListEvidence(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Page<EvidenceItem>>, ProblemHttpResult, ValidationProblem>> ListEvidence(
+        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
-        var after = page.After;
+        var scope = $"evidence:{id}";
+        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        {
+            return PageExtensions.BadCursor();
+        }
+
         var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
@@ -85,7 +90,7 @@ public static class EvidenceApi
         }
 
         var rows = (await results.ReadAsync<EvidenceRow>()).AsList();
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => new Cursor(r.CreatedAt, r.Id)));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => Cursor.ForTime(r.CreatedAt, r.Id), cursors, scope));
     }
 
     public static async Task<Results<Ok<EvidenceItem>, ProblemHttpResult>> GetEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)

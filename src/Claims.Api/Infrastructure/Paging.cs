@@ -1,7 +1,11 @@
 using System.Buffers.Binary;
 using System.ComponentModel;
+using System.Security.Cryptography;
+using System.Text;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Claims.Api.Infrastructure;
 
@@ -17,68 +21,98 @@ public sealed record PageRequest(
     public const int MaxLimit = 200;
 
     public int Size => Limit ?? DefaultLimit;
-
-    /// <summary>The position after which the page starts, or null for the first page.</summary>
-    public Cursor? After => Cursor is null ? null : Infrastructure.Cursor.Decode(Cursor);
 }
 
 public sealed class PageRequestValidator : AbstractValidator<PageRequest>
 {
-    public PageRequestValidator()
-    {
-        RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit);
-        RuleFor(r => r.Cursor)
-            .Must(c => Cursor.TryDecode(c!, out _))
-            .When(r => r.Cursor is not null)
-            .WithMessage("Not a cursor this API issued. Pass nextCursor from the previous page unchanged.");
-    }
+    public PageRequestValidator() => RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit);
 }
 
 /// <summary>
-/// A keyset position: the sort timestamp and id of the last row of a page. Encoded as
-/// base64url so that clients treat it as opaque.
+/// A keyset position: the sort key of the last row of a page (a timestamp's ticks, a date's day
+/// number or a rank's bits) and its id.
 /// </summary>
-public readonly record struct Cursor(DateTime At, Guid Id)
+public readonly record struct Cursor(long Key, Guid Id)
 {
-    private const byte FormatVersion = 1;
-    private const int Length = 1 + 8 + 16;
+    public DateTime At => new(Key, DateTimeKind.Utc);
 
-    public string Encode()
+    public static Cursor ForTime(DateTime at, Guid id) => new(at.Ticks, id);
+}
+
+public sealed class PagingOptions
+{
+    /// <summary>Base64 key that signs cursors. Set it when several instances serve one API; otherwise each process makes its own.</summary>
+    public string? CursorKey { get; set; }
+}
+
+/// <summary>
+/// Signs cursors with HMAC-SHA256 over the position and the query they belong to, so that an
+/// edited cursor, or one carried over to another query, is refused instead of giving a wrong page.
+/// </summary>
+public sealed class CursorProtector
+{
+    private const byte FormatVersion = 2;
+    private const int MacLength = 16;
+    private const int Length = 1 + 8 + 16 + MacLength;
+    private readonly byte[] _key;
+
+    public CursorProtector(IOptions<PagingOptions> options) =>
+        _key = options.Value.CursorKey is { Length: > 0 } configured ? Convert.FromBase64String(configured) : RandomNumberGenerator.GetBytes(32);
+
+    public const string InvalidMessage = "Not a cursor this API issued for this query. Pass nextCursor from the previous page unchanged, with the same filters.";
+
+    public string Protect(Cursor cursor, string scope)
     {
         Span<byte> bytes = stackalloc byte[Length];
         bytes[0] = FormatVersion;
-        BinaryPrimitives.WriteInt64BigEndian(bytes[1..], At.Ticks);
-        Id.TryWriteBytes(bytes[9..], bigEndian: true, out _);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[1..], cursor.Key);
+        cursor.Id.TryWriteBytes(bytes[9..], bigEndian: true, out _);
+        Mac(bytes[..^MacLength], scope, bytes[^MacLength..]);
         return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    public static Cursor Decode(string text) =>
-        TryDecode(text, out var cursor) ? cursor : throw new FormatException("Not a cursor.");
-
-    public static bool TryDecode(string text, out Cursor cursor)
+    /// <summary>Null text is the first page; anything that is not a cursor we issued for <paramref name="scope"/> fails.</summary>
+    public bool TryUnprotect(string? text, string scope, out Cursor? cursor)
     {
-        cursor = default;
-        if (text.Length is 0 or > 64)
+        cursor = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (text.Length is 0 or > 80)
         {
             return false;
         }
 
         var base64 = text.Replace('-', '+').Replace('_', '/');
         base64 += new string('=', (4 - base64.Length % 4) % 4);
-        Span<byte> bytes = stackalloc byte[48];
+        Span<byte> bytes = stackalloc byte[64];
         if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != Length || bytes[0] != FormatVersion)
         {
             return false;
         }
 
-        var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes[1..]);
-        if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
+        Span<byte> expected = stackalloc byte[MacLength];
+        Mac(bytes[..(Length - MacLength)], scope, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, bytes[(Length - MacLength)..Length]))
         {
             return false;
         }
 
-        cursor = new Cursor(new DateTime(ticks, DateTimeKind.Utc), new Guid(bytes[9..Length], bigEndian: true));
+        cursor = new Cursor(BinaryPrimitives.ReadInt64BigEndian(bytes[1..]), new Guid(bytes[9..25], bigEndian: true));
         return true;
+    }
+
+    private void Mac(ReadOnlySpan<byte> position, string scope, Span<byte> destination)
+    {
+        var scopeBytes = Encoding.UTF8.GetBytes(scope);
+        var message = new byte[position.Length + scopeBytes.Length];
+        position.CopyTo(message);
+        scopeBytes.CopyTo(message.AsSpan(position.Length));
+        Span<byte> full = stackalloc byte[32];
+        HMACSHA256.HashData(_key, message, full);
+        full[..MacLength].CopyTo(destination);
     }
 }
 
@@ -88,7 +122,8 @@ public static class PageExtensions
     /// Turns the rows of a query that asked for one row more than the page size into a page:
     /// the extra row only says that another page exists.
     /// </summary>
-    public static Page<TOut> ToPage<TRow, TOut>(this IReadOnlyList<TRow> rows, int size, Func<TRow, TOut> map, Func<TRow, Cursor> position)
+    public static Page<TOut> ToPage<TRow, TOut>(this IReadOnlyList<TRow> rows, int size, Func<TRow, TOut> map, Func<TRow, Cursor> position,
+        CursorProtector cursors, string scope)
     {
         var hasMore = rows.Count > size;
         var items = new TOut[Math.Min(rows.Count, size)];
@@ -97,6 +132,9 @@ public static class PageExtensions
             items[i] = map(rows[i]);
         }
 
-        return new Page<TOut>(items, hasMore ? position(rows[size - 1]).Encode() : null);
+        return new Page<TOut>(items, hasMore ? cursors.Protect(position(rows[size - 1]), scope) : null);
     }
+
+    public static ValidationProblem BadCursor() =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [CursorProtector.InvalidMessage] }, title: "The request is not valid.");
 }

@@ -11,7 +11,7 @@ namespace Claims.Api.Infrastructure;
 /// <summary>The cross-cutting wiring Program.cs calls: JSON, problems, validation, OpenAPI, health.</summary>
 public static class ServiceSetup
 {
-    public static IServiceCollection AddClaimsApi(this IServiceCollection services)
+    public static IServiceCollection AddClaimsApi(this IServiceCollection services, IConfiguration configuration)
     {
         // Columns are snake_case, rows are C# records.
         Dapper.DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -20,6 +20,9 @@ public static class ServiceSetup
         {
             options.SerializerOptions.Converters.Add(new LowercaseEnumConverter());
         });
+
+        services.Configure<PagingOptions>(configuration.GetSection("Paging"));
+        services.AddSingleton<CursorProtector>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
@@ -40,6 +43,7 @@ public static class ServiceSetup
                 Description = "Log claims, link them to the sources that made, supported, refuted or could not verify them, and move each claim through a verification status with a recorded reason.",
             });
             options.SchemaFilter<OpenApiEnums>();
+            options.ParameterFilter<OpenApiEnums>();
             options.SchemaFilter<OpenApiExamples>();
             options.SupportNonNullableReferenceTypes();
             var xml = Path.Combine(AppContext.BaseDirectory, "Claims.Api.xml");

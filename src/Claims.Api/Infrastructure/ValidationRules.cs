@@ -30,9 +30,22 @@ public static class ValidationRules
     public static IRuleBuilderOptions<T, TEnum?> RequiredEnum<T, TEnum>(this IRuleBuilder<T, TEnum?> rule) where TEnum : struct, Enum =>
         rule.NotNull().WithMessage($"Required. One of: {EnumNames<TEnum>.AllowedList}.");
 
+    /// <summary>A string that must spell a value of <typeparamref name="TEnum"/> as the API writes it.</summary>
+    public static IRuleBuilderOptions<T, string?> OneOf<T, TEnum>(this IRuleBuilder<T, string?> rule) where TEnum : struct, Enum =>
+        rule.Must(value => value is null || EnumNames<TEnum>.TryParse(value, out _))
+            .WithMessage((_, value) => $"'{value}' is not allowed. Must be one of: {EnumNames<TEnum>.AllowedList}.");
+
     private static bool IsHttpUrl(string url) =>
         !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
         && Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         && !string.IsNullOrEmpty(uri.Host);
+}
+
+/// <summary>LIKE patterns built from user text.</summary>
+public static class Patterns
+{
+    /// <summary>'%text%' with the LIKE wildcards in the text escaped, so they match themselves.</summary>
+    public static string Contains(string text) =>
+        "%" + text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "%";
 }

@@ -1,7 +1,11 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using FluentValidation;
+using Claims.Api.Claims;
+using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Claims.Api.Sources;
 
@@ -59,4 +63,56 @@ internal sealed record SourceRow(
     public Source ToSource() => new(
         Id, Name, EnumNames<SourceKind>.Parse(Kind), Description, Url, EnumNames<Reliability>.Parse(Reliability),
         CreatedAt, UpdatedAt, Version);
+}
+
+/// <summary>Filters for GET /sources.</summary>
+public sealed record SourceQuery(
+    [property: Description("Part of the name, typos allowed: 'suspil' finds Suspilne. Results then come best match first.")][FromQuery(Name = "q")] string? Q,
+    [property: Description("Only sources of this kind."), EnumValues(typeof(SourceKind))][FromQuery(Name = "kind")] string? Kind,
+    [property: Description("Only sources with this reliability grade."), EnumValues(typeof(Reliability))][FromQuery(Name = "reliability")] string? Reliability,
+    [property: Description("Page size, 1 to 200. Default 50.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
+{
+    public int Size => Limit ?? PageRequest.DefaultLimit;
+
+    /// <summary>What a cursor of this query is bound to: the same filters, whatever their order.</summary>
+    public string Scope => $"sources|q={Q?.Trim()}|kind={Kind}|reliability={Reliability}";
+}
+
+public sealed class SourceQueryValidator : AbstractValidator<SourceQuery>
+{
+    public SourceQueryValidator()
+    {
+        RuleFor(q => q.Q).MaximumLength(200).NoNulCharacter();
+        RuleFor(q => q.Kind).OneOf<SourceQuery, SourceKind>();
+        RuleFor(q => q.Reliability).OneOf<SourceQuery, Reliability>();
+        RuleFor(q => q.Limit).InclusiveBetween(1, PageRequest.MaxLimit);
+    }
+}
+
+/// <summary>A claim a source is linked to, with how the source stands towards it.</summary>
+public sealed record SourceClaim(Guid EvidenceId, Stance Stance, int Credibility, DateTime LinkedAt, Claim Claim);
+
+internal sealed record SourceLinkRow
+{
+    public Guid EvidenceId { get; init; }
+    public string Stance { get; init; } = "";
+    public short Credibility { get; init; }
+    public DateTime LinkedAt { get; init; }
+}
+
+internal sealed record RankedSourceRow
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Kind { get; init; } = "";
+    public string? Description { get; init; }
+    public string? Url { get; init; }
+    public string Reliability { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
+    public int Version { get; init; }
+    public float Score { get; init; }
+
+    public Source ToSource() => new SourceRow(Id, Name, Kind, Description, Url, Reliability, CreatedAt, UpdatedAt, Version).ToSource();
 }

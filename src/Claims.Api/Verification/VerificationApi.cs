@@ -2,6 +2,7 @@ using Claims.Api.Claims;
 using Claims.Api.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
 using Npgsql;
 
 namespace Claims.Api.Verification;
@@ -20,16 +21,20 @@ public static class VerificationApi
                    count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify,
                    count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions
             FROM evidence e WHERE e.claim_id = c.id) n
-        WHERE c.id = @id
         """;
 
     public static RouteGroupBuilder MapVerification(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/claims/{id:guid}").WithTags("Verification");
 
+        app.MapPost("/claims/statuses", GetStatuses).WithName(nameof(GetStatuses)).WithTags("Verification")
+            .WithSummary("Read many claims' statuses at once")
+            .WithDescription("1 to 500 ids in one request and one database round trip. Ids that name no claim are listed under unknownIds.");
+
         group.MapGet("/status", GetStatus).WithName(nameof(GetStatus))
             .WithSummary("Read a claim's verification status")
-            .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance.")
+            .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance. Its ETag changes exactly when status, note or evidence counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
+            .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus))
             .WithSummary("Move a claim to another verification status")
@@ -43,11 +48,47 @@ public static class VerificationApi
         return group;
     }
 
-    public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> GetStatus(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<ClaimStatusView>, StatusCodeHttpResult, ProblemHttpResult>> GetStatus(
+        Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition(StatusSql, new { id }, cancellationToken: ct));
-        return row is null ? Problems.NotFound("claim", id) : TypedResults.Ok(row.ToView());
+        var row = await connection.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition(StatusSql + " WHERE c.id = @id", new { id }, cancellationToken: ct));
+        if (row is null)
+        {
+            return Problems.NotFound("claim", id);
+        }
+
+        var view = row.ToView();
+        var etag = StatusRow.ETag(view);
+        // no-cache: caches may keep the answer but must ask again each time; the ETag makes
+        // asking again cost a 304 without a body.
+        http.Response.Headers.ETag = etag;
+        http.Response.Headers.CacheControl = "no-cache";
+        return Matches(http.Request.Headers.IfNoneMatch, etag)
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(view);
+    }
+
+    public static async Task<Ok<StatusesResponse>> GetStatuses(StatusesRequest request, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var ids = request.Ids!.Distinct().ToArray();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
+            StatusSql + " WHERE c.id = ANY(@ids)", new { ids }, cancellationToken: ct))).ToDictionary(r => r.ClaimId);
+        return TypedResults.Ok(new StatusesResponse(
+            [.. ids.Where(rows.ContainsKey).Select(i => rows[i].ToView())],
+            [.. ids.Where(i => !rows.ContainsKey(i))]));
+    }
+
+    private static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)
+    {
+        if (ifNoneMatch.Count == 0 || !EntityTagHeaderValue.TryParseList(ifNoneMatch, out var tags))
+        {
+            return false;
+        }
+
+        var current = new EntityTagHeaderValue(etag);
+        return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false));
     }
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
@@ -62,7 +103,7 @@ public static class VerificationApi
         // that they see what the previous holder committed. Both go in one round trip.
         StatusRow? current;
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql};", new { id }, transaction, cancellationToken: ct)))
+            $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id;", new { id }, transaction, cancellationToken: ct)))
         {
             await read.ReadAsync<int>();
             current = await read.ReadSingleOrDefaultAsync<StatusRow>();
@@ -99,10 +140,15 @@ public static class VerificationApi
         return TypedResults.Ok(view with { Status = target, Note = note, UpdatedAt = updatedAt });
     }
 
-    public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult>> GetHistory(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult, ValidationProblem>> GetHistory(
+        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
-        var after = page.After;
+        var scope = $"history:{id}";
+        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        {
+            return PageExtensions.BadCursor();
+        }
+
         var filter = after is null ? "" : "AND (changed_at, id) > (@At, @Id)";
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
@@ -121,6 +167,6 @@ public static class VerificationApi
         }
 
         var rows = (await results.ReadAsync<StatusChangeRow>()).AsList();
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => new Cursor(r.ChangedAt, r.Id)));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => Cursor.ForTime(r.ChangedAt, r.Id), cursors, scope));
     }
 }

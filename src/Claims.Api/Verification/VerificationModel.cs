@@ -2,6 +2,8 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Claims.Api.Claims;
 using Claims.Api.Infrastructure;
+using System.Security.Cryptography;
+using System.Text;
 using FluentValidation;
 
 namespace Claims.Api.Verification;
@@ -22,6 +24,25 @@ public sealed record ClaimStatusView(
 /// <summary>Evidence items per stance.</summary>
 public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions);
 
+/// <summary>Many claims' statuses in one request.</summary>
+public sealed record StatusesRequest(
+    [property: Description("The claim ids, 1 to 500."), Required] IReadOnlyList<Guid>? Ids);
+
+/// <summary>The statuses of the claims that exist, in the order asked, and the ids that name no claim.</summary>
+public sealed record StatusesResponse(IReadOnlyList<ClaimStatusView> Items, IReadOnlyList<Guid> UnknownIds);
+
+public sealed class StatusesRequestValidator : AbstractValidator<StatusesRequest>
+{
+    public const int MaxIds = 500;
+
+    public StatusesRequestValidator()
+    {
+        RuleFor(r => r.Ids).NotNull().WithMessage("Required: the claim ids to look up.");
+        RuleFor(r => r.Ids!.Count).InclusiveBetween(1, MaxIds).When(r => r.Ids is not null).OverridePropertyName("ids")
+            .WithMessage($"Between 1 and {MaxIds} ids.");
+    }
+}
+
 /// <summary>One entry of a claim's status history. The first entry, from null, is the claim being logged.</summary>
 public sealed record StatusChange(Guid Id, ClaimStatus? FromStatus, ClaimStatus ToStatus, string? Note, DateTime ChangedAt);
 
@@ -32,6 +53,18 @@ internal sealed record StatusRow(
     public ClaimStatusView ToView() => new(
         ClaimId, EnumNames<ClaimStatus>.Parse(Status), StatusNote, UpdatedAt,
         new EvidenceCounts(Asserts, Supports, Refutes, UnableToVerify, Mentions));
+
+    /// <summary>
+    /// Changes exactly when what a poller cares about changes: the status, its note, or the
+    /// evidence counts; not on edits to the statement. Derived from the content, so every
+    /// instance of the API gives the same tag.
+    /// </summary>
+    public static string ETag(ClaimStatusView view)
+    {
+        var counts = view.EvidenceCounts;
+        var content = $"{view.Status.ToName()}\n{view.Note}\n{counts.Asserts},{counts.Supports},{counts.Refutes},{counts.UnableToVerify},{counts.Mentions}";
+        return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)), 0, 12)}\"";
+    }
 }
 
 internal sealed record StatusChangeRow(Guid Id, string? FromStatus, string ToStatus, string? Note, DateTime ChangedAt)

@@ -1,0 +1,193 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Claims.Api.Evidence;
+using Claims.Api.Infrastructure;
+using Dapper;
+using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Claims.Api.Claims;
+
+/// <summary>Filters, search and order for GET /claims.</summary>
+public sealed record ClaimQuery(
+    [property: Description("Only claims with one of these statuses (repeat the parameter)."), EnumValues(typeof(ClaimStatus))][FromQuery(Name = "status")] string[]? Status,
+    [property: Description("Only claims with all of these tags (repeat the parameter).")][FromQuery(Name = "tag")] string[]? Tag,
+    [property: Description("Only claims in this language (BCP 47, such as uk).")][FromQuery(Name = "language")] string? Language,
+    [property: Description("Only claims with evidence from this source.")][FromQuery(Name = "sourceId")] Guid? SourceId,
+    [property: Description("With sourceId: only evidence of this stance."), EnumValues(typeof(Stance))][FromQuery(Name = "stance")] string? Stance,
+    [property: Description("First reported on or after this day (ISO date).")][FromQuery(Name = "reportedFrom")] DateOnly? ReportedFrom,
+    [property: Description("First reported on or before this day (ISO date).")][FromQuery(Name = "reportedTo")] DateOnly? ReportedTo,
+    [property: Description("Changed at or after this moment (ISO 8601 with offset).")][FromQuery(Name = "updatedSince")] DateTimeOffset? UpdatedSince,
+    [property: Description("Words to search for in statement and summary, in any language.")][FromQuery(Name = "q")] string? Q,
+    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance")][FromQuery(Name = "sort")] string? Sort,
+    [property: Description("Page size, 1 to 200. Default 50.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
+{
+    public const string Relevance = "relevance";
+    public static readonly string[] Sorts = ["-updatedAt", "-createdAt", "-firstReportedOn", Relevance];
+
+    public int Size => Limit ?? PageRequest.DefaultLimit;
+
+    public string? Text => string.IsNullOrWhiteSpace(Q) ? null : Q.Trim();
+
+    public string EffectiveSort => Sort ?? (Text is null ? "-updatedAt" : Relevance);
+
+    public string[] Statuses => [.. (Status ?? []).Distinct().Order(StringComparer.Ordinal)];
+
+    public string[] Tags => [.. ClaimRules.NormalizeTags(Tag).Order(StringComparer.Ordinal)];
+
+    public string? NormalizedLanguage => string.IsNullOrWhiteSpace(Language) ? null : ClaimRules.NormalizeLanguage(Language);
+
+    /// <summary>What a cursor of this query is bound to: the same filters and order, written canonically.</summary>
+    public string Scope => string.Join('|', "claims",
+        string.Join(',', Statuses), string.Join(',', Tags), NormalizedLanguage, SourceId, Stance,
+        ReportedFrom?.DayNumber, ReportedTo?.DayNumber, UpdatedSince?.UtcTicks, Text, EffectiveSort);
+}
+
+public sealed class ClaimQueryValidator : AbstractValidator<ClaimQuery>
+{
+    public ClaimQueryValidator()
+    {
+        RuleForEach(q => q.Status).OneOf<ClaimQuery, ClaimStatus>();
+        RuleForEach(q => q.Tag).Must(ClaimRules.IsSlug).WithMessage("Must be a tag slug such as north-korea.");
+        RuleFor(q => q.Language).MaximumLength(35).Matches(ClaimRules.LanguageTag())
+            .WithMessage("Must be a BCP 47 language tag such as en, uk, ru or ko.");
+        RuleFor(q => q.Stance).OneOf<ClaimQuery, Stance>();
+        RuleFor(q => q.Stance).Null().When(q => q.SourceId is null).WithMessage("Only together with sourceId: the stance of that source's evidence.");
+        RuleFor(q => q.ReportedTo).GreaterThanOrEqualTo(q => q.ReportedFrom).When(q => q.ReportedFrom is not null && q.ReportedTo is not null)
+            .WithMessage("Must not be before reportedFrom.");
+        RuleFor(q => q.Q).MaximumLength(500).NoNulCharacter();
+        RuleFor(q => q.Sort).Must(sort => sort is null || ClaimQuery.Sorts.Contains(sort))
+            .WithMessage($"Must be one of: {string.Join(", ", ClaimQuery.Sorts)}.");
+        RuleFor(q => q.Sort).NotEqual(ClaimQuery.Relevance).When(q => q.Text is null).WithMessage("relevance needs q: there is nothing to rank by.");
+        RuleFor(q => q.Limit).InclusiveBetween(1, PageRequest.MaxLimit);
+    }
+}
+
+/// <summary>GET /claims/similar.</summary>
+public sealed record SimilarQuery(
+    [property: Description("The statement you are about to log."), Required][FromQuery(Name = "text")] string? Text,
+    [property: Description("How many, 1 to 50. Default 10.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("Lowest similarity to return, 0.1 to 1. Default 0.3.")][FromQuery(Name = "minScore")] double? MinScore)
+{
+    public int Size => Limit ?? 10;
+
+    public double Threshold => MinScore ?? 0.3;
+}
+
+public sealed class SimilarQueryValidator : AbstractValidator<SimilarQuery>
+{
+    public SimilarQueryValidator()
+    {
+        RuleFor(q => q.Text).RequiredText(2000);
+        RuleFor(q => q.Limit).InclusiveBetween(1, 50);
+        RuleFor(q => q.MinScore).InclusiveBetween(0.1, 1.0);
+    }
+}
+
+/// <summary>The SQL of one claims search: filters that each have an index, and a keyset on the chosen order.</summary>
+internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Func<RankedClaimRow, Cursor> Position)
+{
+    // A query in any language: English and Russian stemmed, everything else word for word. An
+    // empty part (stop words only) matches nothing and harms nothing.
+    private const string TsQuery =
+        "websearch_to_tsquery('english', @Q) || websearch_to_tsquery('russian', @Q) || websearch_to_tsquery('simple', @Q)";
+
+    public static ClaimSearch Build(ClaimQuery query, Cursor? after)
+    {
+        var where = new List<string>();
+        var parameters = new DynamicParameters();
+        parameters.Add("Take", query.Size + 1);
+
+        if (query.Statuses.Length > 0)
+        {
+            where.Add("c.status = ANY(@Statuses)");
+            parameters.Add("Statuses", query.Statuses);
+        }
+
+        if (query.Tags.Length > 0)
+        {
+            where.Add("c.tags @> @Tags");
+            parameters.Add("Tags", query.Tags);
+        }
+
+        if (query.NormalizedLanguage is { } language)
+        {
+            where.Add("c.language = @Language");
+            parameters.Add("Language", language);
+        }
+
+        if (query.SourceId is { } sourceId)
+        {
+            where.Add(query.Stance is null
+                ? "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId)"
+                : "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId AND e.stance = @Stance)");
+            parameters.Add("SourceId", sourceId);
+            parameters.Add("Stance", query.Stance);
+        }
+
+        // Written with the same expression as the -firstReportedOn index, so that one index serves both.
+        if (query.ReportedFrom is { } from)
+        {
+            where.Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom");
+            parameters.Add("ReportedFrom", from);
+        }
+
+        if (query.ReportedTo is { } to)
+        {
+            where.Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo");
+            parameters.Add("ReportedTo", to);
+        }
+
+        if (query.UpdatedSince is { } since)
+        {
+            where.Add("c.updated_at >= @UpdatedSince");
+            parameters.Add("UpdatedSince", since.UtcDateTime);
+        }
+
+        var source = "claims c";
+        var rank = "0::real";
+        if (query.Text is { } text)
+        {
+            source = $"claims c CROSS JOIN (SELECT {TsQuery} AS query) s";
+            rank = "ts_rank(c.search_vector, s.query)::real";
+            // Words glued to particles (Korean) or in forms 'simple' does not stem (Ukrainian) are
+            // still found as substrings of the statement; below three characters the trigram index
+            // cannot help, so short queries stay with the full-text match alone.
+            where.Add(text.Length >= 3 ? "(c.search_vector @@ s.query OR c.statement ILIKE @Like)" : "c.search_vector @@ s.query");
+            parameters.Add("Q", text);
+            parameters.Add("Like", Patterns.Contains(text));
+        }
+
+        var (key, position) = query.EffectiveSort switch
+        {
+            "-createdAt" => ("c.created_at", (Func<RankedClaimRow, Cursor>)(r => Cursor.ForTime(r.CreatedAt, r.Id))),
+            "-firstReportedOn" => ("coalesce(c.first_reported_on, '0001-01-01'::date)",
+                r => new Cursor((r.FirstReportedOn ?? DateOnly.MinValue).DayNumber, r.Id)),
+            ClaimQuery.Relevance => (rank, r => new Cursor(BitConverter.SingleToInt32Bits(r.Rank), r.Id)),
+            _ => ("c.updated_at", r => Cursor.ForTime(r.UpdatedAt, r.Id)),
+        };
+
+        if (after is { } cursor)
+        {
+            where.Add($"({key}, c.id) < (@After, @AfterId)");
+            parameters.Add("AfterId", cursor.Id);
+            parameters.Add("After", query.EffectiveSort switch
+            {
+                "-firstReportedOn" => DateOnly.FromDayNumber((int)Math.Clamp(cursor.Key, 0, DateOnly.MaxValue.DayNumber)),
+                ClaimQuery.Relevance => BitConverter.Int32BitsToSingle((int)cursor.Key),
+                _ => (object)cursor.At,
+            });
+        }
+
+        var sql = $"""
+            SELECT {ClaimsApi.QualifiedColumns("c")}, {rank} AS rank
+            FROM {source}
+            {(where.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", where))}
+            ORDER BY {key} DESC, c.id DESC
+            LIMIT @Take
+            """;
+        return new ClaimSearch(sql, parameters, position);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Claims.Api.Infrastructure;
+
+/// <summary>
+/// Marks a string query parameter that takes the values of an enumeration, spelled as in JSON.
+/// Query strings bind enumerations by their C# names, which would refuse 'in_review'; so such
+/// parameters stay strings, validated against <see cref="EnumNames{T}"/>, and this attribute
+/// lists the values in the OpenAPI document.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class EnumValuesAttribute(Type enumType) : Attribute
+{
+    public Type EnumType { get; } = enumType;
+}
