@@ -94,6 +94,11 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
     private const string TsQuery =
         "websearch_to_tsquery('english', @Q) || websearch_to_tsquery('russian', @Q) || websearch_to_tsquery('simple', @Q)";
 
+    // Korean, Chinese and Japanese words are indexed as overlapping two-character pieces too
+    // (db/0002_search.sql, cjk_bigrams): a query's runs of those scripts become the same pieces,
+    // adjacent, so that 훈련 finds 훈련을 and 러시아 finds 러시아에서.
+    private const string CjkQuery = " || to_tsquery('simple', @Cjk)";
+
     public static ClaimSearch Build(ClaimQuery query, Cursor? after)
     {
         var where = new List<string>();
@@ -150,7 +155,9 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
         var rank = "0::real";
         if (query.Text is { } text)
         {
-            source = $"claims c CROSS JOIN (SELECT {TsQuery} AS query) s";
+            var cjk = CjkBigrams.Query(text);
+            source = $"claims c CROSS JOIN (SELECT {TsQuery}{(cjk is null ? "" : CjkQuery)} AS query) s";
+            parameters.Add("Cjk", cjk);
             rank = "ts_rank(c.search_vector, s.query)::real";
             // Words glued to particles (Korean) or in forms 'simple' does not stem (Ukrainian) are
             // still found as substrings of the statement; below three characters the trigram index
@@ -171,11 +178,12 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
 
         if (after is { } cursor)
         {
-            where.Add($"({key}, c.id) < (@After, @AfterId)");
+            // Dates go as text: Npgsql writes DateOnly.MinValue, the undated claims' key, as -infinity.
+            where.Add(query.EffectiveSort == "-firstReportedOn" ? $"({key}, c.id) < (@After::date, @AfterId)" : $"({key}, c.id) < (@After, @AfterId)");
             parameters.Add("AfterId", cursor.Id);
             parameters.Add("After", query.EffectiveSort switch
             {
-                "-firstReportedOn" => DateOnly.FromDayNumber((int)Math.Clamp(cursor.Key, 0, DateOnly.MaxValue.DayNumber)),
+                "-firstReportedOn" => DateOnly.FromDayNumber((int)Math.Clamp(cursor.Key, 0, DateOnly.MaxValue.DayNumber)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 ClaimQuery.Relevance => BitConverter.Int32BitsToSingle((int)cursor.Key),
                 _ => (object)cursor.At,
             });
@@ -190,4 +198,26 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             """;
         return new ClaimSearch(sql, parameters, position);
     }
+}
+
+/// <summary>The query side of the two-character pieces that db/0002_search.sql indexes for CJK scripts.</summary>
+internal static partial class CjkBigrams
+{
+    /// <summary>A tsquery text: each run's pieces in a row ('러시' &lt;-&gt; '시아'), runs ANDed; null without CJK text.</summary>
+    public static string? Query(string text)
+    {
+        var runs = Run().Matches(text).Select(m => m.Value).ToList();
+        if (runs.Count == 0)
+        {
+            return null;
+        }
+
+        return string.Join(" & ", runs.Select(run => run.Length == 1
+            ? $"'{run}'"
+            : "(" + string.Join(" <-> ", Enumerable.Range(0, run.Length - 1).Select(i => $"'{run.Substring(i, 2)}'")) + ")"));
+    }
+
+    // The same character classes as the SQL function: Hangul jamo, kana, CJK ideographs, Hangul syllables.
+    [System.Text.RegularExpressions.GeneratedRegex("[\u1100-\u11FF\u3040-\u30FF\u3400-\u9FFF\uAC00-\uD7AF]+")]
+    private static partial System.Text.RegularExpressions.Regex Run();
 }

@@ -101,15 +101,16 @@ public static class ClaimsApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // The % operator is what the trigram index serves; its threshold is a setting, made local
-        // to this transaction so that pooled connections keep the default.
+        // The % operator and the <-> order are what the trigram index serves: it reads claims
+        // nearest first and stops at the limit. The threshold is a setting, made local to this
+        // transaction so that pooled connections keep the default.
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT set_config('pg_trgm.similarity_threshold', @Threshold, true);
             SELECT {QualifiedColumns("c")}, similarity(c.statement, @Text)::real AS rank
             FROM claims c
             WHERE c.statement % @Text
-            ORDER BY rank DESC, c.id DESC
+            ORDER BY c.statement <-> @Text
             LIMIT @Take;
             """,
             new { query.Text, Threshold = query.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), Take = query.Size },

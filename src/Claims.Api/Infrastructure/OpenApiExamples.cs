@@ -2,6 +2,7 @@ using System.Text.Json;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Sources;
+using Claims.Api.Stats;
 using Claims.Api.Verification;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
@@ -57,6 +58,22 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
         [typeof(ClaimStatusView)] = new ClaimStatusView(
             TrainingClaimId, ClaimStatus.InReview, "On-the-record official statement; seeking a second, independent source.",
             Reviewed, new EvidenceCounts(1, 0, 0, 0, 0)),
+        [typeof(SimilarClaim)] = new SimilarClaim(0.58, new Claim(
+            Guid.Parse("0192b8a0-c000-7000-8000-000000000001"), "North Korean troops are in Russia.", null, "en",
+            ["north-korea", "russia", "troops"], new DateOnly(2024, 10, 23), ClaimStatus.InReview,
+            "Official US statements only; looking for independent corroboration.", Logged, Reviewed, 2)),
+        [typeof(SourceClaim)] = new SourceClaim(EvidenceId, Stance.Asserts, 2, Logged, new Claim(
+            TrainingClaimId, "North Korean soldiers are training in Russia.", null, "en", ["north-korea", "russia", "training"],
+            new DateOnly(2024, 10, 23), ClaimStatus.InReview, "On-the-record official statement; seeking a second, independent source.",
+            Logged, Reviewed, 3)),
+        [typeof(StatusesRequest)] = new StatusesRequest([TrainingClaimId, Guid.Parse("0192b8a0-c000-7000-8000-000000000004")]),
+        [typeof(StatusesResponse)] = new StatusesResponse(
+            [new ClaimStatusView(TrainingClaimId, ClaimStatus.InReview, "On-the-record official statement; seeking a second, independent source.",
+                Reviewed, new EvidenceCounts(1, 0, 0, 0, 0))],
+            [Guid.Parse("0192b8a0-c000-7000-8000-0000000000ff")]),
+        [typeof(ClaimStats)] = new ClaimStats(
+            new Dictionary<string, long> { ["unverified"] = 4, ["in_review"] = 5, ["confirmed"] = 0, ["disputed"] = 0, ["false"] = 0, ["inconclusive"] = 0 },
+            9, 10, 16),
         [typeof(StatusChange)] = new StatusChange(
             Guid.Parse("0192b8a0-f000-7000-8000-000000000001"), ClaimStatus.Unverified, ClaimStatus.InReview,
             "On-the-record official statement; seeking a second, independent source.", Reviewed),

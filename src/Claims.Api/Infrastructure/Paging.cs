@@ -52,7 +52,9 @@ public sealed class PagingOptions
 public sealed class CursorProtector
 {
     private const byte FormatVersion = 2;
-    private const int MacLength = 16;
+    // 1 + 8 + 16 + 17 = 42 bytes: a multiple of three, so every base64 character carries data
+    // and no character can be edited without changing the bytes.
+    private const int MacLength = 17;
     private const int Length = 1 + 8 + 16 + MacLength;
     private readonly byte[] _key;
 
