@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
@@ -6,13 +7,14 @@ using Claims.Api.Sources;
 using Claims.Api.Stats;
 using Claims.Api.Verification;
 
-// `seed` loads the demo story and exits; anything else runs the API.
-var seedOnly = args.Length > 0 && args[0] == "seed";
-var builder = WebApplication.CreateBuilder(seedOnly ? args[1..] : args);
+// Verbs: `seed` loads the demo story, `keys create ...` mints an API key; anything else runs the API.
+var verb = args.Length > 0 && args[0] is "seed" or "keys" ? args[0] : null;
+var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 
+string? privateFolder;
 try
 {
-    await builder.AddClaimsDatabaseAsync();
+    privateFolder = await builder.AddClaimsDatabaseAsync();
 }
 catch (DatabaseSetupException e)
 {
@@ -21,24 +23,35 @@ catch (DatabaseSetupException e)
     return 1;
 }
 
+if (privateFolder is not null && verb is null)
+{
+    builder.UseDevelopmentAdminKey(Path.GetDirectoryName(privateFolder)!);
+}
+
+builder.AddRequestLimits();
 builder.Services.AddClaimsApi(builder.Configuration);
+builder.Services.AddApiKeys(builder.Configuration);
 
 var app = builder.Build();
 
-if (seedOnly)
+switch (verb)
 {
-    return await SeedCommand.RunAsync(app);
+    case "seed":
+        return await SeedCommand.RunAsync(app);
+    case "keys":
+        return await AuthSetup.RunKeysCommandAsync(app, args[1..]);
 }
 
 await app.PrepareDatabaseAsync();
 app.UseClaimsApi();
 
-var api = app.MapGroup("").WithValidation().WithCommonProblems();
+var api = app.MapGroup("").WithValidation().WithCommonProblems().WithReadRetries();
 api.MapSources();
 api.MapClaims();
 api.MapEvidence();
 api.MapVerification();
 api.MapStats();
+api.MapKeys();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -89,8 +89,10 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
             b.UseSetting("ConnectionStrings:Claims", unreachable);
             b.UseSetting("Database:MigrateOnStartup", "false");
             b.UseSetting("Database:SeedWhenEmpty", "false");
+            b.UseSetting("Auth:BootstrapAdminKey", api.AdminKey);
         });
         var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", api.AdminKey);
 
         var live = await client.GetAsync("/health/live");
         var ready = await client.GetAsync("/health/ready");

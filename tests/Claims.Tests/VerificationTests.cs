@@ -244,16 +244,30 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     }
 
     [Fact]
-    public async Task TenConcurrentMovesToInReviewRecordOneHistoryEntry()
+    public async Task TenConcurrentMovesWithTheSameETagLetExactlyOneThroughAndRecordOneHistoryEntry()
     {
         var claim = await _client.ClaimAsync(Training);
+        var read = await _client.GetAsync($"/claims/{claim}");
+        var etag = read.Headers.ETag!;
+        var raw = api.CreateClient(api.AdminKey, sendCurrentETag: false);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
-            _client.PutAsJsonAsync($"/claims/{claim}/status", new { status = "in_review", note = "Seeking a second source." })));
-
-        foreach (var response in responses)
         {
-            Assert.Equal("in_review", (await response.ReadJsonAsync(HttpStatusCode.OK)).Str("status"));
+            var request = new HttpRequestMessage(HttpMethod.Put, $"/claims/{claim}/status")
+            {
+                Content = JsonContent.Create(new { status = "in_review", note = "Seeking a second source." }),
+            };
+            request.Headers.IfMatch.Add(etag);
+            return raw.SendAsync(request);
+        }));
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        var refused = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
+        Assert.Equal(9, refused.Count);
+        foreach (var response in refused)
+        {
+            var problem = await response.ReadProblemAsync(HttpStatusCode.PreconditionFailed);
+            Assert.Equal("\"2\"", problem.Str("currentETag"));
         }
 
         var history = await HistoryAsync(claim);

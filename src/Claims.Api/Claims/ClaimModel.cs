@@ -36,6 +36,7 @@ public sealed record Claim(
     DateTime CreatedAt,
     DateTime UpdatedAt,
     int Version,
+    [property: Description("The name of the API key that logged it.")] string? CreatedBy,
     [property: Description("The evidence linking sources to the claim, oldest first. Only in the answers about one claim; lists leave it out.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     IReadOnlyList<EvidenceItem>? Evidence = null);
@@ -86,10 +87,11 @@ internal record ClaimRow
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
     public int Version { get; init; }
+    public string? CreatedBy { get; init; }
 
     public Claim ToClaim(IReadOnlyList<EvidenceItem>? evidence = null) => new(
         Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
-        CreatedAt, UpdatedAt, Version, evidence);
+        CreatedAt, UpdatedAt, Version, CreatedBy, evidence);
 }
 
 /// <summary>A claim row with the sort key that only searches compute.</summary>

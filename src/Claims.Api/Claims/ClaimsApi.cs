@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using System.Data;
 using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
@@ -10,7 +11,7 @@ namespace Claims.Api.Claims;
 public static class ClaimsApi
 {
     internal const string Columns =
-        "id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version";
+        "id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version, created_by";
 
     /// <summary>The claim columns with a table alias, for joins.</summary>
     internal static string QualifiedColumns(string alias) =>
@@ -20,67 +21,103 @@ public static class ClaimsApi
     {
         var group = app.MapGroup("/claims").WithTags("Claims");
 
-        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim))
+        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter)
             .WithSummary("Log a claim, optionally with its evidence")
-            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source.");
-        group.MapGet("/", ListClaims).WithName(nameof(ListClaims))
+            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", ListClaims).WithName(nameof(ListClaims)).Allow(Role.Reader)
             .WithSummary("Find claims")
             .WithDescription("Filters combine (status: any of them; tag: all of them). q searches statement and summary in the claim's own language (English word forms match: 'desertion' finds 'deserted'), and orders best match first unless sort says otherwise. Keyset pages: pass nextCursor back unchanged with the same filters.");
-        group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims))
+        group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims)).Allow(Role.Reader)
             .WithSummary("Find near-duplicates of a proposed statement, best first")
             .WithDescription("Run before logging a claim: trigram similarity of the statements, each result with its score between 0 and 1.");
-        group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim))
+        group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim)).Allow(Role.Reader)
             .WithSummary("Read a claim with its evidence")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim))
+        group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter)
             .WithSummary("Replace a claim's editable fields")
-            .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim))
+            .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status. Needs If-Match with the claim's ETag from your last read: 428 without it, 412 if the claim has changed since.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+        group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim)).Allow(Role.Editor)
             .WithSummary("Delete a claim with its evidence and history")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithDescription("Needs If-Match with the claim's ETag.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
 
         return group;
     }
 
-    public static async Task<Results<Created<Claim>, ValidationProblem>> CreateClaim(CreateClaimRequest request, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Created<Claim>, ValidationProblem, ProblemHttpResult>> CreateClaim(
+        CreateClaimRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
     {
-        var id = Guid.CreateVersion7();
-        // Items stored together share created_at, so their ids alone keep them in the order given;
-        // UUIDv7s made within one millisecond are only ordered once sorted.
-        var items = request.Evidence ?? [];
-        var evidenceIds = items.Select(_ => Guid.CreateVersion7()).Order().ToArray();
-        var evidence = items.Select((e, i) => (evidenceIds[i], e)).ToArray();
-
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-
-        var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
-        if (missing.Count > 0)
+        var key = idempotency.Read(http, request, out var badKey);
+        if (badKey is not null)
         {
-            return TypedResults.ValidationProblem(
-                evidence.Select((e, index) => (e.e.SourceId!.Value, index))
-                    .Where(e => missing.Contains(e.Value))
-                    .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }),
-                title: "The request is not valid.");
+            return badKey;
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO claims (id, statement, summary, language, tags, first_reported_on)
-            VALUES (@id, @Statement, @Summary, @Language, @Tags, @FirstReportedOn);
-            INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note)
-            VALUES (@historyId, @id, NULL, 'unverified', 'Logged.');
-            """,
-            Parameters(id, request, new { historyId = Guid.CreateVersion7() }), transaction, cancellationToken: ct));
-        if (evidence.Length > 0)
+        return await Transactions.RetryOnConflictAsync<Results<Created<Claim>, ValidationProblem, ProblemHttpResult>>(async ct =>
         {
-            await EvidenceStore.InsertAsync(connection, transaction, id, evidence, ct);
-        }
+            var id = Guid.CreateVersion7();
+            // Items stored together share created_at, so their ids alone keep them in the order
+            // given; UUIDv7s made within one millisecond are only ordered once sorted.
+            var items = request.Evidence ?? [];
+            var evidenceIds = items.Select(_ => Guid.CreateVersion7()).Order().ToArray();
+            var evidence = items.Select((e, i) => (evidenceIds[i], e)).ToArray();
+            var author = Caller.Name(http.User);
 
-        var claim = await ReadWithEvidenceAsync(connection, transaction, id, ct);
-        await transaction.CommitAsync(ct);
-        return TypedResults.Created($"/claims/{id}", claim);
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            if (key is not null)
+            {
+                switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
+                {
+                    case Idempotency.Check.InFlight:
+                        return Idempotency.InFlightProblem();
+                    case Idempotency.Check.Mismatch:
+                        return Idempotency.MismatchProblem();
+                    case Idempotency.Check.Replay replay:
+                        return Created(http, replay.Location!, idempotency.Deserialize<Claim>(replay.Body));
+                }
+            }
+
+            var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
+            if (missing.Count > 0)
+            {
+                return TypedResults.ValidationProblem(
+                    evidence.Select((e, index) => (e.e.SourceId!.Value, index))
+                        .Where(e => missing.Contains(e.Value))
+                        .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }),
+                    title: "The request is not valid.");
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, created_by)
+                VALUES (@id, @Statement, @Summary, @Language, @Tags, @FirstReportedOn, @author);
+                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
+                VALUES (@historyId, @id, NULL, 'unverified', 'Logged.', @author);
+                """,
+                Parameters(id, request, new { historyId = Guid.CreateVersion7(), author }), transaction, cancellationToken: ct));
+            if (evidence.Length > 0)
+            {
+                await EvidenceStore.InsertAsync(connection, transaction, id, evidence, author, ct);
+            }
+
+            var claim = (await ReadWithEvidenceAsync(connection, transaction, id, ct))!;
+            var location = $"/claims/{id}";
+            if (key is not null)
+            {
+                await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return Created(http, location, claim);
+        }, ct);
     }
 
     public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
@@ -121,35 +158,75 @@ public static class ClaimsApi
         return TypedResults.Ok(new Page<SimilarClaim>(items, null));
     }
 
-    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var claim = await ReadWithEvidenceAsync(connection, null, id, ct);
-        return claim is null ? Problems.NotFound("claim", id) : TypedResults.Ok(claim);
+        return claim is null ? Problems.NotFound("claim", id) : Ok(http, claim);
     }
 
-    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(Guid id, ClaimRequest request, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(
+        Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        {
+            return Versions.PreconditionRequired("claim");
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
             $"""
             UPDATE claims
             SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
                 first_reported_on = @FirstReportedOn, updated_at = now(), version = version + 1
-            WHERE id = @id
+            WHERE id = @id AND (@Any OR version = ANY(@Versions))
             RETURNING {Columns}
             """,
-            Parameters(id, request), cancellationToken: ct));
-        return row is null ? Problems.NotFound("claim", id) : TypedResults.Ok(row.ToClaim());
+            Parameters(id, request, new { ifMatch.Any, ifMatch.Versions }), cancellationToken: ct));
+        if (row is not null)
+        {
+            return Ok(http, row.ToClaim());
+        }
+
+        return await CurrentVersionAsync(connection, id, ct) is { } current
+            ? Versions.PreconditionFailed("claim", Versions.ETag(current))
+            : Problems.NotFound("claim", id);
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        {
+            return Versions.PreconditionRequired("claim");
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         // Evidence and history go with it through ON DELETE CASCADE.
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM claims WHERE id = @id", new { id }, cancellationToken: ct));
-        return deleted == 1 ? TypedResults.NoContent() : Problems.NotFound("claim", id);
+            "DELETE FROM claims WHERE id = @id AND (@Any OR version = ANY(@Versions))", new { id, ifMatch.Any, ifMatch.Versions }, cancellationToken: ct));
+        if (deleted == 1)
+        {
+            return TypedResults.NoContent();
+        }
+
+        return await CurrentVersionAsync(connection, id, ct) is { } current
+            ? Versions.PreconditionFailed("claim", Versions.ETag(current))
+            : Problems.NotFound("claim", id);
+    }
+
+    private static Task<int?> CurrentVersionAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("SELECT version FROM claims WHERE id = @id", new { id }, cancellationToken: ct));
+
+    private static Created<Claim> Created(HttpContext http, string location, Claim claim)
+    {
+        http.Response.Headers.ETag = Versions.ETag(claim.Version);
+        return TypedResults.Created(location, claim);
+    }
+
+    private static Ok<Claim> Ok(HttpContext http, Claim claim)
+    {
+        http.Response.Headers.ETag = Versions.ETag(claim.Version);
+        return TypedResults.Ok(claim);
     }
 
     /// <summary>The claim and its evidence with their sources: two statements, one round trip.</summary>

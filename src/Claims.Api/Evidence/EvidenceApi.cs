@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using Claims.Api.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,17 +12,19 @@ public static class EvidenceApi
     {
         var group = app.MapGroup("/claims/{id:guid}/evidence").WithTags("Evidence");
 
-        group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence))
+        group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence)).Allow(Role.Reporter)
             .WithSummary("Link a source to a claim")
-            .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/", ListEvidence).WithName(nameof(ListEvidence))
+            .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility. With an Idempotency-Key, a retry replays the first answer instead of linking twice.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", ListEvidence).WithName(nameof(ListEvidence)).Allow(Role.Reader)
             .WithSummary("List a claim's evidence, newest first")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{evidenceId:guid}", GetEvidence).WithName(nameof(GetEvidence))
+        group.MapGet("/{evidenceId:guid}", GetEvidence).WithName(nameof(GetEvidence)).Allow(Role.Reader)
             .WithSummary("Read one evidence item")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{evidenceId:guid}", DeleteEvidence).WithName(nameof(DeleteEvidence))
+        group.MapDelete("/{evidenceId:guid}", DeleteEvidence).WithName(nameof(DeleteEvidence)).Allow(Role.Editor)
             .WithSummary("Unlink a source from a claim")
             .WithDescription("Answers 409 when the item is the last one that a confirmed claim's verdict rests on (the last 'supports') or a false claim's (the last 'refutes'): move the status first.")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -31,36 +34,63 @@ public static class EvidenceApi
     }
 
     public static async Task<Results<Created<EvidenceItem>, ProblemHttpResult, ValidationProblem>> AddEvidence(
-        Guid id, EvidenceRequest request, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, EvidenceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-
-        // The evidence is part of the claim, so the claim's version moves; the update also locks
-        // the claim, so that a status change cannot judge it on a stale evidence count.
-        var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists)>(new CommandDefinition(
-            """
-            WITH claim AS (UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id RETURNING id)
-            SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId)
-            """,
-            new { id, sourceId = request.SourceId }, transaction, cancellationToken: ct));
-        if (!state.ClaimExists)
+        var key = idempotency.Read(http, request, out var badKey);
+        if (badKey is not null)
         {
-            return Problems.NotFound("claim", id);
+            return badKey;
         }
 
-        if (!state.SourceExists)
+        return await Transactions.RetryOnConflictAsync<Results<Created<EvidenceItem>, ProblemHttpResult, ValidationProblem>>(async ct =>
         {
-            return Problems.Invalid("sourceId", $"There is no source with id {request.SourceId}.");
-        }
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            if (key is not null)
+            {
+                switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
+                {
+                    case Idempotency.Check.InFlight:
+                        return Idempotency.InFlightProblem();
+                    case Idempotency.Check.Mismatch:
+                        return Idempotency.MismatchProblem();
+                    case Idempotency.Check.Replay replay:
+                        return TypedResults.Created(replay.Location, idempotency.Deserialize<EvidenceItem>(replay.Body));
+                }
+            }
 
-        var evidenceId = Guid.CreateVersion7();
-        await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], ct);
-        var item = await connection.QuerySingleAsync<EvidenceRow>(new CommandDefinition(
-            $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
-            new { evidenceId }, transaction, cancellationToken: ct));
-        await transaction.CommitAsync(ct);
-        return TypedResults.Created($"/claims/{id}/evidence/{evidenceId}", item.ToItem());
+            // The evidence is part of the claim, so the claim's version moves; the update also locks
+            // the claim, so that a status change cannot judge it on a stale evidence count.
+            var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists)>(new CommandDefinition(
+                """
+                WITH claim AS (UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id RETURNING id)
+                SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId)
+                """,
+                new { id, sourceId = request.SourceId }, transaction, cancellationToken: ct));
+            if (!state.ClaimExists)
+            {
+                return Problems.NotFound("claim", id);
+            }
+
+            if (!state.SourceExists)
+            {
+                return Problems.Invalid("sourceId", $"There is no source with id {request.SourceId}.");
+            }
+
+            var evidenceId = Guid.CreateVersion7();
+            await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], Caller.Name(http.User), ct);
+            var item = (await connection.QuerySingleAsync<EvidenceRow>(new CommandDefinition(
+                $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
+                new { evidenceId }, transaction, cancellationToken: ct))).ToItem();
+            var location = $"/claims/{id}/evidence/{evidenceId}";
+            if (key is not null)
+            {
+                await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return TypedResults.Created(location, item);
+        }, ct);
     }
 
     public static async Task<Results<Ok<Page<EvidenceItem>>, ProblemHttpResult, ValidationProblem>> ListEvidence(

@@ -31,7 +31,8 @@ public sealed record EvidenceItem(
     DateTime? PublishedAt,
     string? Note,
     int Credibility,
-    DateTime CreatedAt);
+    DateTime CreatedAt,
+    [property: Description("The name of the API key that linked it.")] string? CreatedBy);
 
 /// <summary>The cited source, as much of it as a reader of the evidence needs.</summary>
 public sealed record EvidenceSource(Guid Id, string Name, SourceKind Kind, Reliability Reliability);
@@ -48,10 +49,10 @@ public sealed record EvidenceRequest(
 
 internal sealed record EvidenceRow(
     Guid Id, Guid ClaimId, Guid SourceId, string SourceName, string SourceKind, string SourceReliability,
-    string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt)
+    string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy)
 {
     public EvidenceItem ToItem() => new(
         Id, ClaimId,
         new EvidenceSource(SourceId, SourceName, EnumNames<SourceKind>.Parse(SourceKind), EnumNames<Reliability>.Parse(SourceReliability)),
-        EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt);
+        EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy);
 }

@@ -10,7 +10,7 @@ internal static class EvidenceStore
     public const string SelectColumns =
         """
         e.id, e.claim_id, e.source_id, s.name AS source_name, s.kind AS source_kind, s.reliability AS source_reliability,
-        e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at
+        e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at, e.created_by
         """;
 
     /// <summary>The ids among <paramref name="sourceIds"/> that name no source.</summary>
@@ -29,11 +29,11 @@ internal static class EvidenceStore
     }
 
     /// <summary>Inserts all items in one statement, whatever their number.</summary>
-    public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, Guid claimId, IReadOnlyList<(Guid Id, EvidenceRequest Request)> items, CancellationToken ct) =>
+    public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, Guid claimId, IReadOnlyList<(Guid Id, EvidenceRequest Request)> items, string? createdBy, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility)
-            SELECT item.id, @claimId, item.source_id, item.stance, item.quote, item.url, item.published_at, item.note, item.credibility
+            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_by)
+            SELECT item.id, @claimId, item.source_id, item.stance, item.quote, item.url, item.published_at, item.note, item.credibility, @createdBy
             FROM unnest(@ids::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[], @urls::text[],
                         @publishedAts::timestamptz[], @notes::text[], @credibilities::smallint[])
                  AS item (id, source_id, stance, quote, url, published_at, note, credibility)
@@ -41,6 +41,7 @@ internal static class EvidenceStore
             new
             {
                 claimId,
+                createdBy,
                 ids = items.Select(i => i.Id).ToArray(),
                 sourceIds = items.Select(i => i.Request.SourceId!.Value).ToArray(),
                 stances = items.Select(i => i.Request.Stance!.Value.ToName()).ToArray(),

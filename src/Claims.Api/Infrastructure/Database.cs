@@ -24,8 +24,10 @@ public static class Database
     /// Registers the one <see cref="NpgsqlDataSource"/>. Without a configured connection string,
     /// Development gets the private PostgreSQL; any other environment refuses to start.
     /// </summary>
-    public static async Task AddClaimsDatabaseAsync(this WebApplicationBuilder builder)
+    /// <returns>The private server's folder when one was started, else null.</returns>
+    public static async Task<string?> AddClaimsDatabaseAsync(this WebApplicationBuilder builder)
     {
+        string? privateFolder = null;
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
         var usesPrivateServer = string.IsNullOrWhiteSpace(connectionString);
         if (usesPrivateServer)
@@ -40,7 +42,8 @@ public static class Database
             string server;
             try
             {
-                server = await LocalPostgres.EnsureRunningAsync(LocalPostgres.DefaultFolder(builder.Environment.ContentRootPath));
+                privateFolder = LocalPostgres.DefaultFolder(builder.Environment.ContentRootPath);
+                server = await LocalPostgres.EnsureRunningAsync(privateFolder);
             }
             catch (InvalidOperationException e)
             {
@@ -56,7 +59,35 @@ public static class Database
             builder.Configuration.GetSection("Database").Bind(options);
             options.SeedWhenEmpty ??= usesPrivateServer;
         });
-        builder.Services.AddNpgsqlDataSource(connectionString!);
+        builder.Services.AddNpgsqlDataSource(WithTimeouts(connectionString!));
+        return privateFolder;
+    }
+
+    /// <summary>
+    /// Bounds every wait on the database unless the connection string says otherwise: connecting
+    /// (so that a request fails fast with 503 while PostgreSQL is down), each statement on the
+    /// server, and each command on the client.
+    /// </summary>
+    public static string WithTimeouts(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 3;
+        }
+
+        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.CommandTimeout = 10;
+        }
+
+        if (string.IsNullOrEmpty(builder.Options))
+        {
+            builder.Options = "-c statement_timeout=5000";
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>

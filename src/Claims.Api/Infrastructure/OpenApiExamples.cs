@@ -30,14 +30,14 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
     private static readonly EvidenceItem Evidence = new(
         EvidenceId, TrainingClaimId, new EvidenceSource(AustinId, "Lloyd Austin", SourceKind.Person, Reliability.B),
         Stance.Asserts, "there is evidence", null, new DateTime(2024, 10, 23, 12, 0, 0, DateTimeKind.Utc),
-        "US Secretary of Defense, speaking on Wednesday.", 2, Logged);
+        "US Secretary of Defense, speaking on Wednesday.", 2, Logged, "newsroom-desk");
 
     private static readonly Dictionary<Type, object> Examples = new()
     {
         [typeof(SourceRequest)] = new SourceRequest(
             "Lloyd Austin", SourceKind.Person, "US Secretary of Defense.", null, Reliability.B),
         [typeof(Source)] = new Source(
-            AustinId, "Lloyd Austin", SourceKind.Person, "US Secretary of Defense.", null, Reliability.B, Logged, Logged, 1),
+            AustinId, "Lloyd Austin", SourceKind.Person, "US Secretary of Defense.", null, Reliability.B, Logged, Logged, 1, "newsroom-desk"),
         [typeof(CreateClaimRequest)] = new CreateClaimRequest(
             "North Korean soldiers are training in Russia.",
             "US Secretary of Defense Lloyd Austin said on Wednesday that \"there is evidence\" of it.",
@@ -50,7 +50,7 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
             TrainingClaimId, "North Korean soldiers are training in Russia.",
             "US Secretary of Defense Lloyd Austin said on Wednesday that \"there is evidence\" of it.",
             "en", ["north-korea", "russia", "training"], new DateOnly(2024, 10, 23), ClaimStatus.InReview,
-            "On-the-record official statement; seeking a second, independent source.", Logged, Reviewed, 3, [Evidence]),
+            "On-the-record official statement; seeking a second, independent source.", Logged, Reviewed, 3, "newsroom-desk", [Evidence]),
         [typeof(EvidenceRequest)] = NewEvidence,
         [typeof(EvidenceItem)] = Evidence,
         [typeof(StatusChangeRequest)] = new StatusChangeRequest(
@@ -61,11 +61,11 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
         [typeof(SimilarClaim)] = new SimilarClaim(0.58, new Claim(
             Guid.Parse("0192b8a0-c000-7000-8000-000000000001"), "North Korean troops are in Russia.", null, "en",
             ["north-korea", "russia", "troops"], new DateOnly(2024, 10, 23), ClaimStatus.InReview,
-            "Official US statements only; looking for independent corroboration.", Logged, Reviewed, 2)),
+            "Official US statements only; looking for independent corroboration.", Logged, Reviewed, 2, "newsroom-desk")),
         [typeof(SourceClaim)] = new SourceClaim(EvidenceId, Stance.Asserts, 2, Logged, new Claim(
             TrainingClaimId, "North Korean soldiers are training in Russia.", null, "en", ["north-korea", "russia", "training"],
             new DateOnly(2024, 10, 23), ClaimStatus.InReview, "On-the-record official statement; seeking a second, independent source.",
-            Logged, Reviewed, 3)),
+            Logged, Reviewed, 3, "newsroom-desk")),
         [typeof(StatusesRequest)] = new StatusesRequest([TrainingClaimId, Guid.Parse("0192b8a0-c000-7000-8000-000000000004")]),
         [typeof(StatusesResponse)] = new StatusesResponse(
             [new ClaimStatusView(TrainingClaimId, ClaimStatus.InReview, "On-the-record official statement; seeking a second, independent source.",
@@ -76,7 +76,7 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
             9, 10, 16),
         [typeof(StatusChange)] = new StatusChange(
             Guid.Parse("0192b8a0-f000-7000-8000-000000000001"), ClaimStatus.Unverified, ClaimStatus.InReview,
-            "On-the-record official statement; seeking a second, independent source.", Reviewed),
+            "On-the-record official statement; seeking a second, independent source.", Reviewed, "verification-editor"),
     };
 
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Claims.Api.Auth;
 using Claims.Api.Seeding;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -19,10 +20,15 @@ public static class ServiceSetup
         services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.Converters.Add(new LowercaseEnumConverter());
+            // An unknown property is a mistake to report, not to drop: 'status' or 'id' on a
+            // create would otherwise be silently ignored.
+            options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         });
 
         services.Configure<PagingOptions>(configuration.GetSection("Paging"));
         services.AddSingleton<CursorProtector>();
+        services.AddSingleton<Idempotency>();
+        services.AddHostedService<IdempotencyCleanup>();
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
@@ -42,6 +48,14 @@ public static class ServiceSetup
                 Version = "v1",
                 Description = "Log claims, link them to the sources that made, supported, refuted or could not verify them, and move each claim through a verification status with a recorded reason.",
             });
+            options.AddSecurityDefinition(ApiKeyHandler.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyStore.Header,
+                Description = "An API key. `dotnet run` prints a development admin key at start-up.",
+            });
+            options.OperationFilter<OpenApiSecurity>();
             options.SchemaFilter<OpenApiEnums>();
             options.ParameterFilter<OpenApiEnums>();
             options.SchemaFilter<OpenApiExamples>();
@@ -84,6 +98,7 @@ public static class ServiceSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodySizeLimit();
 
         if (app.Configuration.GetValue("Swagger:Enabled", true))
         {
@@ -97,6 +112,11 @@ public static class ServiceSetup
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+
+        // The rate limiter partitions by API key, so it runs after authentication.
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
         return app;
     }
 }

@@ -17,7 +17,10 @@ public static class SeedStory
 {
     public sealed record Counts(int Sources, int Claims, int Evidence);
 
-    private sealed record SeedFile(IReadOnlyList<SeedSource> Sources, IReadOnlyList<SeedClaim> Claims);
+    private sealed record SeedFile(string? Story, IReadOnlyList<SeedSource> Sources, IReadOnlyList<SeedClaim> Claims);
+
+    /// <summary>Recorded as the author of what the story adds.</summary>
+    public const string Author = "seed-story";
 
     private sealed record SeedSource(Guid Id, string Name, SourceKind Kind, string? Description, string? Url, Reliability Reliability);
 
@@ -41,8 +44,8 @@ public static class SeedStory
 
         var sources = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO sources (id, name, kind, description, url, reliability)
-            SELECT * FROM unnest(@ids::uuid[], @names::text[], @kinds::text[], @descriptions::text[], @urls::text[], @reliabilities::text[])
+            INSERT INTO sources (id, name, kind, description, url, reliability, created_by)
+            SELECT *, @author FROM unnest(@ids::uuid[], @names::text[], @kinds::text[], @descriptions::text[], @urls::text[], @reliabilities::text[])
             ON CONFLICT (id) DO NOTHING
             """,
             new
@@ -53,6 +56,7 @@ public static class SeedStory
                 descriptions = story.Sources.Select(s => s.Description).ToArray(),
                 urls = story.Sources.Select(s => s.Url).ToArray(),
                 reliabilities = story.Sources.Select(s => s.Reliability.ToName()).ToArray(),
+                author = Author,
             },
             transaction, cancellationToken: ct));
 
@@ -61,8 +65,8 @@ public static class SeedStory
         var claims = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             """
             WITH inserted AS (
-                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, status, status_note)
-                SELECT c.id, c.statement, c.summary, c.language, string_to_array(c.tags, ','), c.first_reported_on, c.status, c.status_note
+                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, status, status_note, created_by)
+                SELECT c.id, c.statement, c.summary, c.language, string_to_array(c.tags, ','), c.first_reported_on, c.status, c.status_note, @author
                 FROM unnest(@ids::uuid[], @statements::text[], @summaries::text[], @languages::text[], @tags::text[],
                             @reportedOn::date[], @statuses::text[], @notes::text[])
                      AS c (id, statement, summary, language, tags, first_reported_on, status, status_note)
@@ -71,12 +75,12 @@ public static class SeedStory
             history_ids AS (
                 SELECT * FROM unnest(@ids::uuid[], @loggedIds::uuid[], @judgedIds::uuid[]) AS h (claim_id, logged_id, judged_id)),
             logged AS (
-                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_at)
-                SELECT h.logged_id, i.id, NULL, 'unverified', 'Logged.', now() - interval '1 second'
+                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_at, changed_by)
+                SELECT h.logged_id, i.id, NULL, 'unverified', 'Logged.', now() - interval '1 second', @author
                 FROM inserted i JOIN history_ids h ON h.claim_id = i.id),
             judged AS (
-                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note)
-                SELECT h.judged_id, i.id, 'unverified', i.status, i.status_note
+                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
+                SELECT h.judged_id, i.id, 'unverified', i.status, i.status_note, @author
                 FROM inserted i JOIN history_ids h ON h.claim_id = i.id
                 WHERE i.status <> 'unverified')
             SELECT count(*) FROM inserted
@@ -93,14 +97,15 @@ public static class SeedStory
                 notes = story.Claims.Select(c => c.StatusNote).ToArray(),
                 loggedIds = story.Claims.Select(_ => Guid.CreateVersion7()).ToArray(),
                 judgedIds = story.Claims.Select(_ => Guid.CreateVersion7()).ToArray(),
+                author = Author,
             },
             transaction, cancellationToken: ct));
 
         var evidence = story.Claims.SelectMany(c => c.Evidence.Select(e => (ClaimId: c.Id, Item: e))).ToArray();
         var evidenceCount = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, note, credibility)
-            SELECT * FROM unnest(@ids::uuid[], @claimIds::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[],
+            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, note, credibility, created_by)
+            SELECT *, @author FROM unnest(@ids::uuid[], @claimIds::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[],
                                  @urls::text[], @notes::text[], @credibilities::smallint[])
             ON CONFLICT (id) DO NOTHING
             """,
@@ -114,6 +119,7 @@ public static class SeedStory
                 urls = evidence.Select(e => e.Item.Url).ToArray(),
                 notes = evidence.Select(e => e.Item.Note).ToArray(),
                 credibilities = evidence.Select(e => (short)e.Item.Credibility).ToArray(),
+                author = Author,
             },
             transaction, cancellationToken: ct));
 

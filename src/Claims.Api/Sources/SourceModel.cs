@@ -45,7 +45,8 @@ public sealed record Source(
     Reliability Reliability,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    int Version);
+    int Version,
+    [property: Description("The name of the API key that logged it.")] string? CreatedBy);
 
 /// <summary>The editable fields of a source, for create and replace.</summary>
 public sealed record SourceRequest(
@@ -58,11 +59,11 @@ public sealed record SourceRequest(
 /// <summary>The row as Dapper reads it: enumerations arrive as the text the database stores.</summary>
 internal sealed record SourceRow(
     Guid Id, string Name, string Kind, string? Description, string? Url, string Reliability,
-    DateTime CreatedAt, DateTime UpdatedAt, int Version)
+    DateTime CreatedAt, DateTime UpdatedAt, int Version, string? CreatedBy)
 {
     public Source ToSource() => new(
         Id, Name, EnumNames<SourceKind>.Parse(Kind), Description, Url, EnumNames<Reliability>.Parse(Reliability),
-        CreatedAt, UpdatedAt, Version);
+        CreatedAt, UpdatedAt, Version, CreatedBy);
 }
 
 /// <summary>Filters for GET /sources.</summary>
@@ -112,7 +113,8 @@ internal sealed record RankedSourceRow
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
     public int Version { get; init; }
+    public string? CreatedBy { get; init; }
     public float Score { get; init; }
 
-    public Source ToSource() => new SourceRow(Id, Name, Kind, Description, Url, Reliability, CreatedAt, UpdatedAt, Version).ToSource();
+    public Source ToSource() => new SourceRow(Id, Name, Kind, Description, Url, Reliability, CreatedAt, UpdatedAt, Version, CreatedBy).ToSource();
 }

@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
@@ -9,50 +10,85 @@ namespace Claims.Api.Sources;
 
 public static class SourcesApi
 {
-    private const string Columns = "id, name, kind, description, url, reliability, created_at, updated_at, version";
+    private const string Columns = "id, name, kind, description, url, reliability, created_at, updated_at, version, created_by";
     private const string Score = "((word_similarity(@Q, name) + similarity(@Q, name)) / 2)::real";
 
     public static RouteGroupBuilder MapSources(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/sources").WithTags("Sources");
 
-        group.MapPost("/", CreateSource).WithName(nameof(CreateSource))
+        group.MapPost("/", CreateSource).WithName(nameof(CreateSource)).Allow(Role.Reporter)
             .WithSummary("Log a source")
-            .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged).");
-        group.MapGet("/", ListSources).WithName(nameof(ListSources))
+            .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged). With an Idempotency-Key, a retry replays the first answer instead of logging the source twice.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/", ListSources).WithName(nameof(ListSources)).Allow(Role.Reader)
             .WithSummary("Find sources")
             .WithDescription("Newest first; with q, best match first. Filters combine.");
-        group.MapGet("/{id:guid}/claims", ListSourceClaims).WithName(nameof(ListSourceClaims))
+        group.MapGet("/{id:guid}/claims", ListSourceClaims).WithName(nameof(ListSourceClaims)).Allow(Role.Reader)
             .WithSummary("List the claims a source is linked to, newest link first")
             .WithDescription("Each item carries the stance and credibility of that link, and the claim.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id:guid}", GetSource).WithName(nameof(GetSource))
+        group.MapGet("/{id:guid}", GetSource).WithName(nameof(GetSource)).Allow(Role.Reader)
             .WithSummary("Read a source")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource))
+        group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter)
             .WithSummary("Replace a source's editable fields")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource))
-            .WithSummary("Delete a source that no evidence cites")
-            .WithDescription("Answers 409 while evidence still refers to the source: remove that evidence first.")
+            .WithDescription("Needs If-Match with the source's ETag from your last read: 428 without it, 412 if the source has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+        group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource)).Allow(Role.Editor)
+            .WithSummary("Delete a source that no evidence cites")
+            .WithDescription("Answers 409 while evidence still refers to the source: remove that evidence first. Needs If-Match with the source's ETag.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
 
         return group;
     }
 
-    public static async Task<Created<Source>> CreateSource(SourceRequest request, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Created<Source>, ProblemHttpResult>> CreateSource(
+        SourceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
     {
+        var key = idempotency.Read(http, request, out var badKey);
+        if (badKey is not null)
+        {
+            return badKey;
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (key is not null)
+        {
+            switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
+            {
+                case Idempotency.Check.InFlight:
+                    return Idempotency.InFlightProblem();
+                case Idempotency.Check.Mismatch:
+                    return Idempotency.MismatchProblem();
+                case Idempotency.Check.Replay replay:
+                    return Created(http, replay.Location!, idempotency.Deserialize<Source>(replay.Body));
+            }
+        }
+
         var row = await connection.QuerySingleAsync<SourceRow>(new CommandDefinition(
             $"""
-            INSERT INTO sources (id, name, kind, description, url, reliability)
-            VALUES (@Id, @Name, @Kind, @Description, @Url, @Reliability)
+            INSERT INTO sources (id, name, kind, description, url, reliability, created_by)
+            VALUES (@Id, @Name, @Kind, @Description, @Url, @Reliability, @CreatedBy)
             RETURNING {Columns}
             """,
-            Parameters(Guid.CreateVersion7(), request), cancellationToken: ct));
+            Parameters(Guid.CreateVersion7(), request, Caller.Name(http.User)), transaction, cancellationToken: ct));
         var source = row.ToSource();
-        return TypedResults.Created($"/sources/{source.Id}", source);
+        var location = $"/sources/{source.Id}";
+        if (key is not null)
+        {
+            await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return Created(http, location, source);
     }
 
     public static async Task<Results<Ok<Page<Source>>, ValidationProblem>> ListSources(
@@ -142,61 +178,104 @@ public static class SourcesApi
             r => Cursor.ForTime(r.Link.LinkedAt, r.Link.EvidenceId), cursors, scope));
     }
 
-    public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
             $"SELECT {Columns} FROM sources WHERE id = @id", new { id }, cancellationToken: ct));
-        return row is null ? Problems.NotFound("source", id) : TypedResults.Ok(row.ToSource());
+        return row is null ? Problems.NotFound("source", id) : Ok(http, row.ToSource());
     }
 
-    public static async Task<Results<Ok<Source>, ProblemHttpResult>> ReplaceSource(Guid id, SourceRequest request, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Source>, ProblemHttpResult>> ReplaceSource(
+        Guid id, SourceRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        {
+            return Versions.PreconditionRequired("source");
+        }
+
+        var parameters = new DynamicParameters(Parameters(id, request, createdBy: null));
+        parameters.AddDynamicParams(new { ifMatch.Any, ifMatch.Versions });
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
             $"""
             UPDATE sources
             SET name = @Name, kind = @Kind, description = @Description, url = @Url, reliability = @Reliability,
                 updated_at = now(), version = version + 1
-            WHERE id = @Id
+            WHERE id = @Id AND (@Any OR version = ANY(@Versions))
             RETURNING {Columns}
             """,
-            Parameters(id, request), cancellationToken: ct));
-        return row is null ? Problems.NotFound("source", id) : TypedResults.Ok(row.ToSource());
+            parameters, cancellationToken: ct));
+        if (row is not null)
+        {
+            return Ok(http, row.ToSource());
+        }
+
+        var current = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
+            "SELECT version FROM sources WHERE id = @id", new { id }, cancellationToken: ct));
+        return current is null ? Problems.NotFound("source", id) : Versions.PreconditionFailed("source", Versions.ETag(current.Value));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        {
+            return Versions.PreconditionRequired("source");
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
-        // One statement: the count and the delete see the same snapshot, and the foreign key
+        // One statement: the checks and the delete see the same snapshot, and the foreign key
         // still guards against evidence added by a concurrent transaction.
-        var outcome = await connection.QuerySingleAsync<(bool Exists, long Citations, bool Deleted)>(new CommandDefinition(
+        var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted)>(new CommandDefinition(
             """
-            WITH target AS (SELECT id FROM sources WHERE id = @id),
-                 citations AS (SELECT count(*) AS n FROM evidence WHERE source_id = @id),
-                 removed AS (
-                     DELETE FROM sources WHERE id = @id AND NOT EXISTS (SELECT 1 FROM evidence WHERE source_id = @id)
-                     RETURNING id)
-            SELECT EXISTS (SELECT 1 FROM target), (SELECT n FROM citations), EXISTS (SELECT 1 FROM removed)
+            WITH removed AS (
+                DELETE FROM sources
+                WHERE id = @id AND (@Any OR version = ANY(@Versions))
+                  AND NOT EXISTS (SELECT 1 FROM evidence WHERE source_id = @id)
+                RETURNING id)
+            SELECT (SELECT version FROM sources WHERE id = @id),
+                   (SELECT count(*) FROM evidence WHERE source_id = @id),
+                   EXISTS (SELECT 1 FROM removed)
             """,
-            new { id }, cancellationToken: ct));
+            new { id, ifMatch.Any, ifMatch.Versions }, cancellationToken: ct));
 
         if (outcome.Deleted)
         {
             return TypedResults.NoContent();
         }
 
-        return outcome.Exists
-            ? Problems.Conflict("The source is still cited.",
-                $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.")
-            : Problems.NotFound("source", id);
+        if (outcome.Version is not { } version)
+        {
+            return Problems.NotFound("source", id);
+        }
+
+        if (!ifMatch.Matches(Versions.ETag(version)))
+        {
+            return Versions.PreconditionFailed("source", Versions.ETag(version));
+        }
+
+        return Problems.Conflict("The source is still cited.",
+            $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.");
+    }
+
+    private static Created<Source> Created(HttpContext http, string location, Source source)
+    {
+        http.Response.Headers.ETag = Versions.ETag(source.Version);
+        return TypedResults.Created(location, source);
+    }
+
+    private static Ok<Source> Ok(HttpContext http, Source source)
+    {
+        http.Response.Headers.ETag = Versions.ETag(source.Version);
+        return TypedResults.Ok(source);
     }
 
     private static string Where(List<string> filters) => filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
 
-    private static object Parameters(Guid id, SourceRequest request) => new
+    private static object Parameters(Guid id, SourceRequest request, string? createdBy) => new
     {
         Id = id,
+        CreatedBy = createdBy,
         request.Name,
         Kind = request.Kind!.Value.ToName(),
         request.Description,

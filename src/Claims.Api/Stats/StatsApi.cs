@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Infrastructure;
 using Dapper;
@@ -12,7 +13,7 @@ public sealed record ClaimStats(IReadOnlyDictionary<string, long> ClaimsByStatus
 public static class StatsApi
 {
     public static RouteHandlerBuilder MapStats(this IEndpointRouteBuilder app) =>
-        app.MapGet("/stats", GetStats).WithName(nameof(GetStats)).WithTags("Stats")
+        app.MapGet("/stats", GetStats).WithName(nameof(GetStats)).Allow(Role.Reader).WithTags("Stats")
             .WithSummary("Count claims per status, and all claims, sources and evidence")
             .WithDescription("claimsByStatus lists every status, with 0 where there are none.");
 

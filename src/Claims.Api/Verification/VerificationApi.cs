@@ -1,3 +1,4 @@
+using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Infrastructure;
 using Dapper;
@@ -12,7 +13,7 @@ public static class VerificationApi
     // The counts come from one index range scan on evidence (claim_id).
     private const string StatusSql =
         """
-        SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, n.*
+        SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, c.version, n.*
         FROM claims c
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
@@ -27,21 +28,23 @@ public static class VerificationApi
     {
         var group = app.MapGroup("/claims/{id:guid}").WithTags("Verification");
 
-        app.MapPost("/claims/statuses", GetStatuses).WithName(nameof(GetStatuses)).WithTags("Verification")
+        app.MapPost("/claims/statuses", GetStatuses).WithName(nameof(GetStatuses)).Allow(Role.Reader).WithTags("Verification")
             .WithSummary("Read many claims' statuses at once")
             .WithDescription("1 to 500 ids in one request and one database round trip. Ids that name no claim are listed under unknownIds.");
 
-        group.MapGet("/status", GetStatus).WithName(nameof(GetStatus))
+        group.MapGet("/status", GetStatus).WithName(nameof(GetStatus)).Allow(Role.Reader)
             .WithSummary("Read a claim's verification status")
             .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance. Its ETag changes exactly when status, note or evidence counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus))
+        group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus)).Allow(Role.Editor)
             .WithSummary("Move a claim to another verification status")
-            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing.")
+            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapGet("/history", GetHistory).WithName(nameof(GetHistory))
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
+            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+        group.MapGet("/history", GetHistory).WithName(nameof(GetHistory)).Allow(Role.Reader)
             .WithSummary("Read a claim's status history, oldest first")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -92,52 +95,70 @@ public static class VerificationApi
     }
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
-        Guid id, StatusChangeRequest request, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
+        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        {
+            return Versions.PreconditionRequired("claim's status");
+        }
+
         var target = request.Status!.Value;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-
-        // The row lock makes concurrent changes of one claim (and evidence changes, which update
-        // it) queue up. The counts are read by a second statement, after the lock is held, so
-        // that they see what the previous holder committed. Both go in one round trip.
-        StatusRow? current;
-        await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id;", new { id }, transaction, cancellationToken: ct)))
+        return await Transactions.RetryOnConflictAsync<Results<Ok<ClaimStatusView>, ProblemHttpResult>>(async ct =>
         {
-            await read.ReadAsync<int>();
-            current = await read.ReadSingleOrDefaultAsync<StatusRow>();
-        }
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
 
-        if (current is null)
-        {
-            return Problems.NotFound("claim", id);
-        }
+            // The row lock makes concurrent changes of one claim (and evidence changes, which update
+            // it) queue up. The counts are read by a second statement, after the lock is held, so
+            // that they see what the previous holder committed. Both go in one round trip.
+            StatusRow? current;
+            await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id;", new { id }, transaction, cancellationToken: ct)))
+            {
+                await read.ReadAsync<int>();
+                current = await read.ReadSingleOrDefaultAsync<StatusRow>();
+            }
 
-        var view = current.ToView();
-        if (view.Status == target)
-        {
-            return TypedResults.Ok(view);
-        }
+            if (current is null)
+            {
+                return Problems.NotFound("claim", id);
+            }
 
-        if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } missing)
-        {
-            return Problems.Conflict($"The claim cannot be marked {target.ToName()} yet.", missing);
-        }
+            var view = current.ToView();
+            // Either tag names the state the client saw: the claim's (its version) or the status
+            // answer's (status, note and counts).
+            if (!ifMatch.Matches(Versions.ETag(current.Version)) && !ifMatch.Matches(StatusRow.ETag(view)))
+            {
+                return Versions.PreconditionFailed("claim", Versions.ETag(current.Version));
+            }
 
-        var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
-        var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
-            """
-            INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note)
-            VALUES (@changeId, @id, @from, @to, @note);
-            UPDATE claims SET status = @to, status_note = @note, updated_at = now(), version = version + 1
-            WHERE id = @id
-            RETURNING updated_at;
-            """,
-            new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note },
-            transaction, cancellationToken: ct));
-        await transaction.CommitAsync(ct);
-        return TypedResults.Ok(view with { Status = target, Note = note, UpdatedAt = updatedAt });
+            if (view.Status == target)
+            {
+                http.Response.Headers.ETag = StatusRow.ETag(view);
+                return TypedResults.Ok(view);
+            }
+
+            if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } missing)
+            {
+                return Problems.Conflict($"The claim cannot be marked {target.ToName()} yet.", missing);
+            }
+
+            var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
+            var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
+                """
+                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
+                VALUES (@changeId, @id, @from, @to, @note, @changedBy);
+                UPDATE claims SET status = @to, status_note = @note, updated_at = now(), version = version + 1
+                WHERE id = @id
+                RETURNING updated_at;
+                """,
+                new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy = Caller.Name(http.User) },
+                transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            var changed = view with { Status = target, Note = note, UpdatedAt = updatedAt };
+            http.Response.Headers.ETag = StatusRow.ETag(changed);
+            return TypedResults.Ok(changed);
+        }, ct);
     }
 
     public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult, ValidationProblem>> GetHistory(
@@ -154,7 +175,7 @@ public static class VerificationApi
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT EXISTS (SELECT 1 FROM claims WHERE id = @claimId);
-            SELECT id, from_status, to_status, note, changed_at
+            SELECT id, from_status, to_status, note, changed_at, changed_by
             FROM claim_status_changes
             WHERE claim_id = @claimId {filter}
             ORDER BY changed_at, id

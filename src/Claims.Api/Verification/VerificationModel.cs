@@ -44,10 +44,12 @@ public sealed class StatusesRequestValidator : AbstractValidator<StatusesRequest
 }
 
 /// <summary>One entry of a claim's status history. The first entry, from null, is the claim being logged.</summary>
-public sealed record StatusChange(Guid Id, ClaimStatus? FromStatus, ClaimStatus ToStatus, string? Note, DateTime ChangedAt);
+public sealed record StatusChange(
+    Guid Id, ClaimStatus? FromStatus, ClaimStatus ToStatus, string? Note, DateTime ChangedAt,
+    [property: Description("The name of the API key that made the change.")] string? ChangedBy);
 
 internal sealed record StatusRow(
-    Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt,
+    Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt, int Version,
     int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions)
 {
     public ClaimStatusView ToView() => new(
@@ -67,10 +69,10 @@ internal sealed record StatusRow(
     }
 }
 
-internal sealed record StatusChangeRow(Guid Id, string? FromStatus, string ToStatus, string? Note, DateTime ChangedAt)
+internal sealed record StatusChangeRow(Guid Id, string? FromStatus, string ToStatus, string? Note, DateTime ChangedAt, string? ChangedBy)
 {
     public StatusChange ToChange() => new(
-        Id, FromStatus is null ? null : EnumNames<ClaimStatus>.Parse(FromStatus), EnumNames<ClaimStatus>.Parse(ToStatus), Note, ChangedAt);
+        Id, FromStatus is null ? null : EnumNames<ClaimStatus>.Parse(FromStatus), EnumNames<ClaimStatus>.Parse(ToStatus), Note, ChangedAt, ChangedBy);
 }
 
 public sealed class StatusChangeRequestValidator : AbstractValidator<StatusChangeRequest>

@@ -1,0 +1,132 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dapper;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Claims.Api.Auth;
+
+/// <summary>An API key as the API sees it after checking the secret.</summary>
+public sealed record KeyIdentity(string Id, string Name, Role Role);
+
+/// <summary>Makes, hashes and looks up API keys.</summary>
+public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOptionsMonitor<AuthOptions> options)
+{
+    public const string Header = "X-Api-Key";
+    public const string BootstrapName = "bootstrap-admin";
+
+    // Found keys are kept briefly so that a request costs no extra round trip for its key.
+    // Revoking evicts at once on this instance; other instances notice within this time.
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>A new secret: 32 random bytes, base64url, with a prefix that says what it is.</summary>
+    public static string NewSecret() => "clm_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    public async Task<KeyIdentity?> FindAsync(string secret, CancellationToken ct)
+    {
+        var hash = Hash(secret);
+        if (options.CurrentValue.BootstrapAdminKey is { Length: > 0 } bootstrap
+            && CryptographicOperations.FixedTimeEquals(hash, Hash(bootstrap)))
+        {
+            return new KeyIdentity("bootstrap", BootstrapName, Role.Admin);
+        }
+
+        var cacheKey = Convert.ToHexString(hash);
+        if (cache.TryGetValue(cacheKey, out KeyIdentity? cached))
+        {
+            return cached;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Name, string Role)?>(new CommandDefinition(
+            "SELECT id, name, role FROM api_keys WHERE hash = @hash AND revoked_at IS NULL", new { hash }, cancellationToken: ct));
+        if (row is not { } key)
+        {
+            return null;
+        }
+
+        var identity = new KeyIdentity(key.Id.ToString(), key.Name, Enum.Parse<Role>(key.Role, ignoreCase: true));
+        cache.Set(cacheKey, identity, CacheFor);
+        return identity;
+    }
+
+    public void Forget(byte[] hash) => cache.Remove(Convert.ToHexString(hash));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Authenticates the X-Api-Key header (never the query string, which ends up in logs).</summary>
+public sealed class ApiKeyHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!Request.Headers.TryGetValue(ApiKeyStore.Header, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var identity = values.Count == 1 && values[0]!.Length <= 200 ? await keys.FindAsync(values[0]!, Context.RequestAborted) : null;
+        if (identity is null)
+        {
+            return AuthenticateResult.Fail("Unknown or revoked API key.");
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, identity.Id),
+                new Claim(ClaimTypes.Name, identity.Name),
+                new Claim(ClaimTypes.Role, identity.Role.ToString()),
+            ],
+            SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+}
+
+/// <summary>Writes 401 and 403 as problems that say what to do.</summary>
+public sealed class AccessProblems(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Succeeded)
+        {
+            await _default.HandleAsync(next, context, policy, result);
+            return;
+        }
+
+        var required = policy.Requirements.OfType<RoleRequirement>().Select(r => r.Minimum).DefaultIfEmpty(Role.Reader).Max();
+        var role = Caller.RoleOf(context.User);
+        var (status, title, detail) = role is null
+            ? (StatusCodes.Status401Unauthorized, "An API key is required.",
+                context.Request.Headers.ContainsKey(ApiKeyStore.Header)
+                    ? $"The {ApiKeyStore.Header} header holds no valid key: it is unknown or revoked."
+                    : $"Send your key in the {ApiKeyStore.Header} header. This needs the role {required.ToString().ToLowerInvariant()} or higher.")
+            : (StatusCodes.Status403Forbidden, "The key's role does not allow this.",
+                $"This needs the role {required.ToString().ToLowerInvariant()} or higher; the key '{Caller.Name(context.User)}' is {role.Value.ToString().ToLowerInvariant()}.");
+
+        context.Response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            context.Response.Headers.WWWAuthenticate = $"{ApiKeyHandler.SchemeName} header=\"{ApiKeyStore.Header}\"";
+        }
+
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,82 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace Claims.Api.Auth;
+
+/// <summary>What a key may do. Each role includes the ones before it.</summary>
+public enum Role
+{
+    /// <summary>Every GET, and the batch status look-up.</summary>
+    Reader,
+    /// <summary>Create and edit claims, sources and evidence.</summary>
+    Reporter,
+    /// <summary>Status changes and deletes.</summary>
+    Editor,
+    /// <summary>Key management.</summary>
+    Admin,
+}
+
+public sealed class AuthOptions
+{
+    /// <summary>A secret accepted as an admin key, so that a fresh deployment can mint the others.</summary>
+    public string? BootstrapAdminKey { get; set; }
+
+    /// <summary>Let callers without a key read (GETs and the batch status look-up).</summary>
+    public bool AnonymousReads { get; set; }
+}
+
+/// <summary>The caller's role must be at least <see cref="Minimum"/>.</summary>
+public sealed class RoleRequirement(Role minimum) : IAuthorizationRequirement
+{
+    public Role Minimum { get; } = minimum;
+}
+
+public sealed class RoleRequirementHandler(IOptionsMonitor<AuthOptions> options) : AuthorizationHandler<RoleRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
+    {
+        var role = Caller.RoleOf(context.User);
+        if (role >= requirement.Minimum
+            || (role is null && requirement.Minimum == Role.Reader && options.CurrentValue.AnonymousReads))
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Reads who is calling from the principal the API key handler made.</summary>
+public static class Caller
+{
+    public static Role? RoleOf(ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true && Enum.TryParse<Role>(user.FindFirstValue(ClaimTypes.Role), ignoreCase: true, out var role) ? role : null;
+
+    /// <summary>The key's name, recorded as the author of a write.</summary>
+    public static string? Name(ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true ? user.Identity.Name : null;
+
+    /// <summary>What idempotency keys are scoped to: the API key's id.</summary>
+    public static string? KeyId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
+}
+
+public static class Access
+{
+    public static string Policy(Role role) => role.ToString().ToLowerInvariant();
+
+    /// <summary>Lets only callers with at least <paramref name="role"/> reach the endpoint.</summary>
+    public static TBuilder Allow<TBuilder>(this TBuilder builder, Role role) where TBuilder : IEndpointConventionBuilder =>
+        builder.RequireAuthorization(Policy(role));
+
+    public static IServiceCollection AddRoles(this IServiceCollection services)
+    {
+        services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
+        var authorization = services.AddAuthorizationBuilder();
+        foreach (var role in Enum.GetValues<Role>())
+        {
+            authorization.AddPolicy(Policy(role), policy => policy.AddRequirements(new RoleRequirement(role)));
+        }
+
+        return services;
+    }
+}

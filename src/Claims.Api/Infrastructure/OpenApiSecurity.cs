@@ -1,0 +1,31 @@
+using Claims.Api.Auth;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>Marks the operations that need a key, with the role they need, so Swagger UI sends the key it was given.</summary>
+public sealed class OpenApiSecurity : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var policies = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>()
+            .Select(a => a.Policy).OfType<string>().ToList();
+        if (policies.Count == 0)
+        {
+            return;
+        }
+
+        operation.Security ??= [];
+        operation.Security.Add(new OpenApiSecurityRequirement
+        {
+            [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, context.Document)] = [],
+        });
+        operation.Description = $"{operation.Description} Role: {string.Join(", ", policies)} or higher.".Trim();
+        operation.Responses ??= [];
+        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key." });
+        operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The key's role is too low." });
+        operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limit reached; see Retry-After." });
+    }
+}

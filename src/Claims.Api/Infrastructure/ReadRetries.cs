@@ -1,0 +1,40 @@
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>
+/// Reads retry a transient database failure briefly: a read has no effect, so running its
+/// handler again is safe, and a blip (a restarting server, a dropped pooled connection) costs a
+/// little latency instead of an error. Writes are never retried here: after an unknown outcome a
+/// retry could write twice; clients retry them with an Idempotency-Key.
+/// </summary>
+public static class ReadRetries
+{
+    private static readonly ResiliencePipeline Pipeline = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient && e is not PostgresException { SqlState: "40001" or "40P01" }),
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(100),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        })
+        .Build();
+
+    public static TBuilder WithReadRetries<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.AddEndpointFilterFactory((context, next) =>
+        {
+            // Handlers are named for what they do; Get, List and Find only read (POST /claims/statuses included).
+            var isRead = context.MethodInfo.Name.StartsWith("Get", StringComparison.Ordinal)
+                || context.MethodInfo.Name.StartsWith("List", StringComparison.Ordinal)
+                || context.MethodInfo.Name.StartsWith("Find", StringComparison.Ordinal);
+            return isRead
+                ? invocation => Pipeline.ExecuteAsync(static async (state, _) => await state.next(state.invocation), (next, invocation), invocation.HttpContext.RequestAborted)
+                : next;
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace Claims.Api.Infrastructure;
+
+public sealed class RateLimitingOptions
+{
+    /// <summary>Requests per minute for one API key (or one address without a key); 0 turns the limit off.</summary>
+    public int RequestsPerMinute { get; set; } = 600;
+
+    /// <summary>Writes (POST, PUT, DELETE) per minute for one API key; 0 turns the limit off.</summary>
+    public int WritesPerMinute { get; set; } = 120;
+}
+
+/// <summary>Body size and per-key request rates.</summary>
+public static class RequestLimits
+{
+    public const int MaxBodyBytes = 256 * 1024;
+
+    public static void AddRequestLimits(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
+
+        var limits = builder.Configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PerCaller(limits.RequestsPerMinute, _ => true, "all"),
+                PerCaller(limits.WritesPerMinute, request => !HttpMethods.IsGet(request.Method) && !IsBatchRead(request), "writes"));
+            options.OnRejected = async (context, ct) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+                var http = context.HttpContext;
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests.",
+                        Detail = $"This key has used up its requests for now. Retry in {retryAfter} s.",
+                    },
+                });
+            };
+        });
+    }
+
+    /// <summary>Refuses bodies over the limit by their declared length, before anything reads them (Kestrel also stops longer streams).</summary>
+    public static IApplicationBuilder UseBodySizeLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status413PayloadTooLarge,
+                    Title = "The request body is too large.",
+                    Detail = $"Bodies are limited to {MaxBodyBytes / 1024} KB; this one declares {context.Request.ContentLength} bytes.",
+                },
+            });
+            return;
+        }
+
+        await next(context);
+    });
+
+    private static bool IsBatchRead(HttpRequest request) => request.Path.StartsWithSegments("/claims/statuses");
+
+    /// <summary>A token bucket per API key (per address for callers without one) that refills every minute; none for health and Swagger.</summary>
+    private static PartitionedRateLimiter<HttpContext> PerCaller(int perMinute, Func<HttpRequest, bool> applies, string kind) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context =>
+        {
+            if (perMinute <= 0 || !applies(context.Request)
+                || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/swagger"))
+            {
+                return RateLimitPartition.GetNoLimiter(kind);
+            }
+
+            var caller = context.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "address:" + context.Connection.RemoteIpAddress;
+            return RateLimitPartition.GetTokenBucketLimiter($"{kind}:{caller}", _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perMinute,
+                TokensPerPeriod = perMinute,
+                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            });
+        });
+}
