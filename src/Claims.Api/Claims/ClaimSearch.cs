@@ -19,9 +19,9 @@ public sealed record ClaimQuery(
     [property: Description("First reported on or after this day (ISO date).")][FromQuery(Name = "reportedFrom")] DateOnly? ReportedFrom,
     [property: Description("First reported on or before this day (ISO date).")][FromQuery(Name = "reportedTo")] DateOnly? ReportedTo,
     [property: Description("Changed at or after this moment (ISO 8601 with offset).")][FromQuery(Name = "updatedSince")] DateTimeOffset? UpdatedSince,
-    [property: Description("Words to search for in statement and summary, in any language.")][FromQuery(Name = "q")] string? Q,
+    [property: Description("Words to search for in statement and summary, in any language."), MaxLength(500)][FromQuery(Name = "q")] string? Q,
     [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance")][FromQuery(Name = "sort")] string? Sort,
-    [property: Description("Page size, 1 to 200. Default 50.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
     [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
 {
     public const string Relevance = "relevance";
@@ -67,9 +67,9 @@ public sealed class ClaimQueryValidator : AbstractValidator<ClaimQuery>
 
 /// <summary>GET /claims/similar.</summary>
 public sealed record SimilarQuery(
-    [property: Description("The statement you are about to log."), Required][FromQuery(Name = "text")] string? Text,
-    [property: Description("How many, 1 to 50. Default 10.")][FromQuery(Name = "limit")] int? Limit,
-    [property: Description("Lowest similarity to return, 0.1 to 1. Default 0.3.")][FromQuery(Name = "minScore")] double? MinScore)
+    [property: Description("The statement you are about to log."), Required, MaxLength(2000)][FromQuery(Name = "text")] string? Text,
+    [property: Description("How many, 1 to 50. Default 10."), Range(1, 50)][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("Lowest similarity to return, 0.1 to 1. Default 0.3."), Range(0.1, 1.0)][FromQuery(Name = "minScore")] double? MinScore)
 {
     public int Size => Limit ?? 10;
 

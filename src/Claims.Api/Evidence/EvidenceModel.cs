@@ -41,11 +41,11 @@ public sealed record EvidenceSource(Guid Id, string Name, SourceKind Kind, Relia
 public sealed record EvidenceRequest(
     [property: Description("The id of an existing source."), Required] Guid? SourceId,
     [property: Description("How the source stands towards the claim."), Required] Stance? Stance,
-    [property: Description("The source's exact words. At most 4000 characters.")] string? Quote,
-    [property: Description("Where the source said it: absolute http(s) URL of the article, post or document.")] string? Url,
+    [property: Description("The source's exact words. At most 4000 characters."), MaxLength(4000)] string? Quote,
+    [property: Description("Where the source said it: absolute http(s) URL of the article, post or document."), MaxLength(2048)] string? Url,
     [property: Description("When the source published it (ISO 8601 with offset).")] DateTimeOffset? PublishedAt,
-    [property: Description("The journalist's note on this link. At most 2000 characters.")] string? Note,
-    [property: Description("Admiralty information credibility, 1 (confirmed by other sources) to 6 (cannot be judged). Default 6.")] int? Credibility);
+    [property: Description("The journalist's note on this link. At most 2000 characters."), MaxLength(2000)] string? Note,
+    [property: Description("Admiralty information credibility, 1 (confirmed by other sources) to 6 (cannot be judged). Default 6."), Range(1, 6)] int? Credibility);
 
 internal sealed record EvidenceRow(
     Guid Id, Guid ClaimId, Guid SourceId, string SourceName, string SourceKind, string SourceReliability,

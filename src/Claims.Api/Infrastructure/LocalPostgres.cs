@@ -57,7 +57,11 @@ public static class LocalPostgres
             var port = RunningPort(data);
             if (port is null || !await AcceptsConnectionsAsync(port.Value, cancellationToken))
             {
-                port = FreeLoopbackPort();
+                // The port of the last start, if it is still free, so that a restarted server is
+                // where its clients' connection strings expect it.
+                var portFile = Path.Combine(folder, "port");
+                port = File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreeLoopbackPort();
+                File.WriteAllText(portFile, port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 await RunAsync(Path.Combine(bin, "pg_ctl"),
                     ["start", "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"),
                      "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on"],
@@ -119,6 +123,28 @@ public static class LocalPostgres
         }
 
         return ServiceAccount;
+    }
+
+    /// <summary>Stops the instance in <paramref name="folder"/> (fast shutdown: open sessions are ended).</summary>
+    public static async Task StopAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        folder = Path.GetFullPath(folder);
+        await RunAsync(Path.Combine(FindServerPrograms(), "pg_ctl"), ["stop", "-D", Path.Combine(folder, "data"), "-m", "fast", "-w"],
+            ServiceAccountIfRoot(), folder, cancellationToken);
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static int? RunningPort(string data)

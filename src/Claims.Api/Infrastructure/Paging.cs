@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using FluentValidation;
@@ -14,7 +15,7 @@ public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>Query parameters shared by every list.</summary>
 public sealed record PageRequest(
-    [property: Description("Page size, 1 to 200. Default 50.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
     [property: Description("The nextCursor of the previous page, as given; omit it for the first page.")][FromQuery(Name = "cursor")] string? Cursor)
 {
     public const int DefaultLimit = 50;

@@ -96,6 +96,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
     /// </summary>
     private static string DescribeJsonError(JsonException json, Type? bodyType)
     {
+        if (UnknownProperty().Match(json.Message) is { Success: true } unknown)
+        {
+            return $"Unknown property '{unknown.Groups["name"].Value}'. Send only the fields this request documents; read-only ones such as id, status or version cannot be set here.";
+        }
+
         if (!ConversionFailure().IsMatch(json.Message))
         {
             return json.Path is null ? "The body is not valid JSON." : json.Message;
@@ -157,6 +162,9 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
 
     private static string ReasonPhrase(int status) =>
         Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Bad request";
+
+    [GeneratedRegex("^The JSON property '(?<name>[^']*)' could not be mapped")]
+    private static partial Regex UnknownProperty();
 
     [GeneratedRegex("^The JSON value could not be converted to ")]
     private static partial Regex ConversionFailure();

@@ -50,10 +50,10 @@ public sealed record Source(
 
 /// <summary>The editable fields of a source, for create and replace.</summary>
 public sealed record SourceRequest(
-    [property: Description("Who or what the source is, as journalists name it. 1 to 200 characters."), Required] string? Name,
+    [property: Description("Who or what the source is, as journalists name it. 1 to 200 characters."), Required, MaxLength(200)] string? Name,
     [property: Description("What kind of voice the source is."), Required] SourceKind? Kind,
-    [property: Description("Context: role, affiliation, why it matters. At most 2000 characters.")] string? Description,
-    [property: Description("Home page or profile, absolute http(s) URL.")] string? Url,
+    [property: Description("Context: role, affiliation, why it matters. At most 2000 characters."), MaxLength(2000)] string? Description,
+    [property: Description("Home page or profile, absolute http(s) URL."), MaxLength(2048)] string? Url,
     [property: Description("Admiralty reliability grade A-F of the source's track record. Default F (cannot be judged).")] Reliability? Reliability);
 
 /// <summary>The row as Dapper reads it: enumerations arrive as the text the database stores.</summary>
@@ -68,10 +68,10 @@ internal sealed record SourceRow(
 
 /// <summary>Filters for GET /sources.</summary>
 public sealed record SourceQuery(
-    [property: Description("Part of the name, typos allowed: 'suspil' finds Suspilne. Results then come best match first.")][FromQuery(Name = "q")] string? Q,
+    [property: Description("Part of the name, typos allowed: 'suspil' finds Suspilne. Results then come best match first."), MaxLength(200)][FromQuery(Name = "q")] string? Q,
     [property: Description("Only sources of this kind."), EnumValues(typeof(SourceKind))][FromQuery(Name = "kind")] string? Kind,
     [property: Description("Only sources with this reliability grade."), EnumValues(typeof(Reliability))][FromQuery(Name = "reliability")] string? Reliability,
-    [property: Description("Page size, 1 to 200. Default 50.")][FromQuery(Name = "limit")] int? Limit,
+    [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
     [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
 {
     public int Size => Limit ?? PageRequest.DefaultLimit;

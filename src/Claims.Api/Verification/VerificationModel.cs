@@ -11,7 +11,7 @@ namespace Claims.Api.Verification;
 /// <summary>A move of a claim to another verification status, with the reason.</summary>
 public sealed record StatusChangeRequest(
     [property: Description("The new status."), Required] ClaimStatus? Status,
-    [property: Description("Why: required for confirmed, disputed, false and inconclusive. At most 2000 characters.")] string? Note);
+    [property: Description("Why: required for confirmed, disputed, false and inconclusive. At most 2000 characters."), MaxLength(2000)] string? Note);
 
 /// <summary>The small answer HTTP clients poll: where a claim stands and how much evidence of each stance it has.</summary>
 public sealed record ClaimStatusView(
@@ -26,7 +26,7 @@ public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int 
 
 /// <summary>Many claims' statuses in one request.</summary>
 public sealed record StatusesRequest(
-    [property: Description("The claim ids, 1 to 500."), Required] IReadOnlyList<Guid>? Ids);
+    [property: Description("The claim ids, 1 to 500."), Required, MinLength(1), MaxLength(500)] IReadOnlyList<Guid>? Ids);
 
 /// <summary>The statuses of the claims that exist, in the order asked, and the ids that name no claim.</summary>
 public sealed record StatusesResponse(IReadOnlyList<ClaimStatusView> Items, IReadOnlyList<Guid> UnknownIds);
