@@ -32,11 +32,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     CROSS JOIN LATERAL generate_series(1, greatest(length(run) - 1, 1)) AS i
 $fn$;
 
--- Statement words weigh more than summary words when ranking; the CJK pieces least.
+-- Statement words weigh more than summary words when ranking; the CJK pieces least, and only
+-- text that has CJK characters pays for making them.
 ALTER TABLE claims ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector(search_config(language), statement), 'A') ||
     setweight(to_tsvector(search_config(language), coalesce(summary, '')), 'B') ||
-    setweight(to_tsvector('simple', cjk_bigrams(statement || ' ' || coalesce(summary, ''))), 'C')) STORED;
+    CASE WHEN (statement || ' ' || coalesce(summary, '')) ~ '[ᄀ-ᇿ぀-ヿ㐀-鿿가-힯]'
+         THEN setweight(to_tsvector('simple', cjk_bigrams(statement || ' ' || coalesce(summary, ''))), 'C')
+         ELSE ''::tsvector END) STORED;
 
 CREATE INDEX claims_search_vector_idx ON claims USING gin (search_vector);
 -- Substring matches where words have no spaces around them (Korean particles, word forms

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Claims.Tests.Infrastructure;
 using Npgsql;
 
@@ -7,7 +6,6 @@ namespace Claims.Tests;
 /// <summary>The published program's verbs and start-up rules, run as a separate process like an operator would.</summary>
 public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private static readonly string ApiDll = Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll");
 
     [Fact]
     public async Task SeedVerbLoadsTheStoryAndRunningItAgainChangesNothing()
@@ -120,39 +118,6 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task<(int ExitCode, string Output)> RunApiAsync(string[] arguments, string? connectionString, string environment)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            // Another folder, to show the verb does not depend on the working directory.
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.ArgumentList.Add(ApiDll);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        start.Environment["ConnectionStrings__Claims"] = connectionString ?? "";
-        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Claims.Api {string.Join(' ', arguments)} did not exit: {await output}{await errors}");
-        }
-
-        return (process.ExitCode, await output + await errors);
-    }
+    private static Task<(int ExitCode, string Output)> RunApiAsync(string[] arguments, string? connectionString, string environment) =>
+        ApiProcess.RunAsync(arguments, connectionString, environment);
 }

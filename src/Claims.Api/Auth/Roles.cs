@@ -37,8 +37,11 @@ public sealed class RoleRequirementHandler(IOptionsMonitor<AuthOptions> options)
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
     {
         var role = Caller.RoleOf(context.User);
+        // Anonymous reads are for callers that send no key: a key that is unknown or revoked is
+        // still refused, so that its holder finds out.
+        var sentKey = context.Resource is HttpContext http && http.Request.Headers.ContainsKey(ApiKeyStore.Header);
         if (role >= requirement.Minimum
-            || (role is null && requirement.Minimum == Role.Reader && options.CurrentValue.AnonymousReads))
+            || (role is null && !sentKey && requirement.Minimum == Role.Reader && options.CurrentValue.AnonymousReads))
         {
             context.Succeed(requirement);
         }

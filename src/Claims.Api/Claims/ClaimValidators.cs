@@ -11,6 +11,12 @@ public static partial class ClaimRules
     public const int MaxTagLength = 50;
     public const int MaxEvidencePerRequest = 50;
 
+    /// <summary>
+    /// No claim is older; and Npgsql writes DateOnly.MinValue as -infinity, which would sort
+    /// apart from the dates around it.
+    /// </summary>
+    public static readonly DateOnly EarliestReport = new(1900, 1, 1);
+
     /// <summary>Tags as stored: trimmed, lower-cased, first occurrence kept.</summary>
     public static string[] NormalizeTags(IReadOnlyList<string>? tags) =>
         tags is null ? [] : [.. tags.Select(t => (t ?? "").Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
@@ -68,6 +74,9 @@ public sealed class ClaimFieldsValidator : AbstractValidator<IClaimFields>
             .Must(day => day!.Value <= DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1)))
             .When(c => c.FirstReportedOn is not null)
             .WithMessage("Must not be in the future.");
+        RuleFor(c => c.FirstReportedOn)
+            .GreaterThanOrEqualTo(ClaimRules.EarliestReport)
+            .WithMessage($"Must be on or after {ClaimRules.EarliestReport:yyyy-MM-dd}.");
     }
 }
 

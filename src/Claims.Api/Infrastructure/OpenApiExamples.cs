@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Sources;
@@ -74,6 +75,10 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
         [typeof(ClaimStats)] = new ClaimStats(
             new Dictionary<string, long> { ["unverified"] = 4, ["in_review"] = 5, ["confirmed"] = 0, ["disputed"] = 0, ["false"] = 0, ["inconclusive"] = 0 },
             9, 10, 16),
+        [typeof(ApiKeyRequest)] = new ApiKeyRequest("verification-desk", Role.Editor),
+        [typeof(CreatedApiKey)] = new CreatedApiKey(Guid.Parse("0192b8a0-a000-7000-8000-000000000001"), "verification-desk", Role.Editor, Logged,
+            "clm_example-secret-shown-once-0000000000000000000"),
+        [typeof(ApiKey)] = new ApiKey(Guid.Parse("0192b8a0-a000-7000-8000-000000000001"), "verification-desk", Role.Editor, Logged, null),
         [typeof(StatusChange)] = new StatusChange(
             Guid.Parse("0192b8a0-f000-7000-8000-000000000001"), ClaimStatus.Unverified, ClaimStatus.InReview,
             "On-the-record official statement; seeking a second, independent source.", Reviewed, "verification-editor"),
@@ -81,9 +86,21 @@ public sealed class OpenApiExamples(IOptions<Microsoft.AspNetCore.Http.Json.Json
 
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
-        if (schema is OpenApiSchema concrete && Examples.TryGetValue(context.Type, out var example))
+        if (schema is not OpenApiSchema concrete)
+        {
+            return;
+        }
+
+        if (Examples.TryGetValue(context.Type, out var example))
         {
             concrete.Example = JsonSerializer.SerializeToNode(example, context.Type, json.Value.SerializerOptions);
+        }
+
+        // Attributes cannot reach the items of a list: state each tag's limit here.
+        if (typeof(IClaimFields).IsAssignableFrom(context.Type)
+            && concrete.Properties?.TryGetValue("tags", out var tags) == true && tags is OpenApiSchema { Items: OpenApiSchema items })
+        {
+            items.MaxLength = ClaimRules.MaxTagLength;
         }
     }
 }

@@ -7,7 +7,7 @@ public static class ProblemConventions
 {
     /// <summary>
     /// Declares the problems any endpoint can answer with, so the OpenAPI document lists every
-    /// status: 415 where a JSON body is read, 503 while the database is unreachable.
+    /// status: 413 and 415 where a JSON body is read, 503 while the database is unreachable.
     /// </summary>
     public static TBuilder WithCommonProblems<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
@@ -16,6 +16,7 @@ public static class ProblemConventions
         {
             if (endpoint.Metadata.OfType<IAcceptsMetadata>().Any())
             {
+                endpoint.Metadata.Add(Problem(StatusCodes.Status413PayloadTooLarge));
                 endpoint.Metadata.Add(Problem(StatusCodes.Status415UnsupportedMediaType));
             }
 

@@ -19,6 +19,10 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         var problem = exception switch
         {
             // The middleware has cleared the endpoint by now; the feature keeps the one that failed.
+            // The framework refuses a charset it cannot decode with this exception rather than a 415.
+            InvalidOperationException unreadable when unreadable.Message.StartsWith("Unable to read the request as JSON", StringComparison.Ordinal) =>
+                Problem(StatusCodes.Status415UnsupportedMediaType, "The body's charset is not supported.",
+                    "Send JSON encoded as UTF-8: Content-Type: application/json (optionally with charset=utf-8)."),
             BadHttpRequestException bad => FromBadRequest(bad,
                 httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
             PostgresException pg => FromPostgres(pg),
@@ -58,8 +62,17 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         var bind = BindFailure().Match(bad.Message);
         if (bind.Success)
         {
-            var type = bind.Groups["type"].Value.TrimEnd('?');
-            var expected = type.Contains("int", StringComparison.OrdinalIgnoreCase) ? "a whole number" : $"a valid {type}";
+            var type = bind.Groups["type"].Value;
+            var expected = type switch
+            {
+                _ when type.Contains("DateOnly", StringComparison.Ordinal) => "an ISO 8601 date such as 2024-10-23",
+                _ when type.Contains("DateTime", StringComparison.Ordinal) => "an ISO 8601 timestamp such as 2024-10-23T14:05:00Z",
+                _ when type.Contains("Guid", StringComparison.Ordinal) => "a UUID",
+                _ when type.Contains("double", StringComparison.OrdinalIgnoreCase) || type.Contains("decimal", StringComparison.OrdinalIgnoreCase) => "a number",
+                _ when type.Contains("int", StringComparison.OrdinalIgnoreCase) => "a whole number",
+                _ when type.Contains("bool", StringComparison.OrdinalIgnoreCase) => "true or false",
+                _ => "a valid value",
+            };
             return Validation(JsonNamingPolicy.CamelCase.ConvertName(bind.Groups["name"].Value),
                 $"'{bind.Groups["value"].Value}' is not {expected}.", "A parameter could not be read.");
         }
@@ -96,6 +109,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
     /// </summary>
     private static string DescribeJsonError(JsonException json, Type? bodyType)
     {
+        if (json.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return "The JSON is nested too deeply: at most 64 levels.";
+        }
+
         if (UnknownProperty().Match(json.Message) is { Success: true } unknown)
         {
             return $"Unknown property '{unknown.Groups["name"].Value}'. Send only the fields this request documents; read-only ones such as id, status or version cannot be set here.";

@@ -1,0 +1,409 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Claims.Benchmarks;
+
+/// <summary>
+/// Measures the published API with wrk over loopback, next to two ceilings taken in the same run:
+/// the database's (pgbench running the same SQL) and the web server's (a bare endpoint of the same
+/// answer size). Both share the machine's cores, so a scenario's combined ceiling is 1/(1/H + 1/D).
+/// </summary>
+public static partial class BenchmarkRun
+{
+    private const int Connections = 64;
+    private const string Key = "benchmark-admin-key-0000000000000000";
+
+    public sealed record Measure(string Name, double RequestsPerSecond, double P50Ms, double P99Ms, int Errors);
+
+    public static async Task<int> RunAsync(string connectionString, bool quick, bool writeReadme, TextWriter output)
+    {
+        if (Which("wrk") is null || Which("pgbench") is null)
+        {
+            output.WriteLine("The benchmark needs wrk and pgbench: apt-get install wrk postgresql-client (pgbench comes with the PostgreSQL programs).");
+            return 2;
+        }
+
+        var duration = quick ? 5 : 20;
+        var root = RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory("claims-bench-").FullName;
+        output.WriteLine($"Publishing the API to {work} ...");
+        await RunProcessAsync("dotnet", ["publish", Path.Combine(root, "src", "Claims.Api"), "-c", "Release", "-o", Path.Combine(work, "api"), "--nologo", "-v", "q"], null);
+
+        var port = FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        using var api = StartApi(Path.Combine(work, "api"), connectionString, baseUrl);
+        try
+        {
+            await WaitReadyAsync(baseUrl);
+            var data = await PrepareAsync(connectionString, baseUrl, work);
+            output.WriteLine($"Database: {data.Claims:N0} claims. Warming up...");
+
+            await WrkAsync("warm-up", baseUrl, data.StatusScript, 5);
+            await WrkAsync("warm-up", baseUrl, data.ClaimScript, 3);
+
+            var results = new List<Measure>
+            {
+                await WrkAsync("GET /claims/{id}/status", baseUrl, data.StatusScript, duration),
+                await WrkAsync("GET /claims/{id} with evidence", baseUrl, data.ClaimScript, duration),
+                await WrkAsync("GET /claims?status=in_review (first page)", baseUrl, data.FirstPageScript, duration),
+                await WrkAsync("GET /claims?status=in_review (page 1,000)", baseUrl, data.DeepPageScript, duration),
+                await WrkAsync("GET /claims?q= (common term)", baseUrl, data.CommonSearchScript, duration),
+                await WrkAsync("GET /claims?q= (rare term)", baseUrl, data.RareSearchScript, duration),
+                await WrkAsync("GET /claims/similar", baseUrl, data.SimilarScript, duration),
+                await WrkAsync("POST /claims with 2 evidence", baseUrl, data.PostScript, duration),
+            };
+            var peakMb = PeakRssMb(api.Id);
+
+            output.WriteLine("Measuring the ceilings...");
+            var dStatus = await PgbenchBestAsync(connectionString, data.StatusPgbench, duration);
+            var dPost = await PgbenchBestAsync(connectionString, data.PostPgbench, duration);
+            var h = await BareEndpointAsync(data.StatusAnswer, duration);
+
+            var report = Report(results, dStatus, dPost, h, peakMb, quick);
+            output.WriteLine(report);
+            if (writeReadme)
+            {
+                WriteReadme(Path.Combine(root, "README.md"), report);
+                output.WriteLine("README.md's Performance section updated.");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            api.Kill(entireProcessTree: true);
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand("DROP TABLE IF EXISTS bench_ids, bench_sources", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private sealed record Prepared(
+        long Claims, string StatusAnswer,
+        string StatusScript, string ClaimScript, string FirstPageScript, string DeepPageScript,
+        string CommonSearchScript, string RareSearchScript, string SimilarScript, string PostScript,
+        string StatusPgbench, string PostPgbench);
+
+    /// <summary>Samples ids, collects the deep-page cursor, and writes the wrk and pgbench scripts.</summary>
+    private static async Task<Prepared> PrepareAsync(string connectionString, string baseUrl, string work)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        async Task Execute(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+            await command.ExecuteNonQueryAsync();
+        }
+
+        // Unlogged helper tables give pgbench the same random ids the API gets.
+        await Execute("""
+            DROP TABLE IF EXISTS bench_ids, bench_sources;
+            CREATE UNLOGGED TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM (SELECT id FROM claims ORDER BY random() LIMIT 10000) s;
+            ALTER TABLE bench_ids ADD PRIMARY KEY (n);
+            CREATE UNLOGGED TABLE bench_sources AS SELECT row_number() OVER () AS n, id FROM (SELECT id FROM sources ORDER BY random() LIMIT 1000) s;
+            ALTER TABLE bench_sources ADD PRIMARY KEY (n);
+            ANALYZE bench_ids; ANALYZE bench_sources;
+            """);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM claims", connection);
+        var claims = (long)(await count.ExecuteScalarAsync())!;
+        var ids = await ReadIdsAsync(connection, "SELECT id FROM bench_ids ORDER BY n");
+        var sources = await ReadIdsAsync(connection, "SELECT id FROM bench_sources ORDER BY n");
+
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", Key);
+        var statusAnswer = await http.GetStringAsync($"/claims/{ids[0]}/status");
+        string? cursor = null;
+        for (var page = 1; page < 1000; page++)
+        {
+            var body = await http.GetFromJsonAsync<JsonElement>($"/claims?status=in_review&limit=50{(cursor is null ? "" : "&cursor=" + cursor)}");
+            cursor = body.GetProperty("nextCursor").GetString();
+            if (cursor is null)
+            {
+                throw new InvalidOperationException($"Only {page} pages of in_review claims: generate more claims for the deep-page scenario.");
+            }
+        }
+
+        var idList = string.Join(",", ids.Select(i => $"\"{i}\""));
+        var sourceList = string.Join(",", sources.Select(i => $"\"{i}\""));
+        string Script(string name, string body)
+        {
+            var path = Path.Combine(work, name + ".lua");
+            File.WriteAllText(path, $$"""
+                wrk.headers["X-Api-Key"] = "{{Key}}"
+                local ids = { {{idList}} }
+                local sources = { {{sourceList}} }
+                math.randomseed(os.time())
+                {{body}}
+                """);
+            return path;
+        }
+
+        string Fixed(string name, string path) => Script(name, $$"""request = function() return wrk.format("GET", "{{path}}") end""");
+
+        var post = Script("post", """
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/json"
+            request = function()
+              local body = string.format('{"statement":"Benchmark claim %d: North Korean troops were seen near Kursk, according to local reports.","language":"en","tags":["north-korea","kursk"],"firstReportedOn":"2024-10-23","evidence":[{"sourceId":"%s","stance":"asserts","quote":"there is evidence","credibility":2},{"sourceId":"%s","stance":"unable_to_verify"}]}', math.random(1, 1000000000), sources[math.random(#sources)], sources[math.random(#sources)])
+              return wrk.format(nil, "/claims", nil, body)
+            end
+            """);
+
+        var statusPgbench = Path.Combine(work, "status.sql");
+        File.WriteAllText(statusPgbench, $$"""
+            \set n random(1, {{ids.Count}})
+            SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, c.version, n.* FROM claims c CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts, count(*) FILTER (WHERE e.stance = 'supports')::int AS supports, count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes, count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify, count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions FROM evidence e WHERE e.claim_id = c.id) n WHERE c.id = (SELECT id FROM bench_ids WHERE n = :n::bigint);
+            """);
+        var postPgbench = Path.Combine(work, "post.sql");
+        File.WriteAllText(postPgbench, $$"""
+            \set a random(1, {{sources.Count}})
+            \set b random(1, {{sources.Count}})
+            BEGIN;
+            SELECT id FROM sources WHERE id = ANY(ARRAY[(SELECT id FROM bench_sources WHERE n = :a::bigint), (SELECT id FROM bench_sources WHERE n = :b::bigint)]);
+            INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, created_by) VALUES (gen_random_uuid(), 'Benchmark claim: North Korean troops were seen near Kursk, according to local reports.', NULL, 'en', '{north-korea,kursk}', '2024-10-23', 'benchmark') RETURNING id \gset
+            INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by) VALUES (gen_random_uuid(), :id, NULL, 'unverified', 'Logged.', 'benchmark');
+            INSERT INTO evidence (id, claim_id, source_id, stance, quote, credibility, created_by) SELECT gen_random_uuid(), :id, s.id, x.stance, x.quote, x.credibility, 'benchmark' FROM (VALUES (:a::bigint, 'asserts', 'there is evidence', 2::smallint), (:b::bigint, 'unable_to_verify', NULL, 6::smallint)) x (n, stance, quote, credibility) JOIN bench_sources s ON s.n = x.n;
+            SELECT id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version, created_by FROM claims WHERE id = :id;
+            SELECT e.id, e.claim_id, e.source_id, s.name, s.kind, s.reliability, e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at, e.created_by FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.claim_id = :id ORDER BY e.created_at, e.id;
+            COMMIT;
+            """);
+
+        return new Prepared(
+            claims, statusAnswer,
+            Script("status", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)] .. "/status") end"""),
+            Script("claim", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)]) end"""),
+            Fixed("first-page", "/claims?status=in_review&limit=50"),
+            Fixed("deep-page", $"/claims?status=in_review&limit=50&cursor={cursor}"),
+            Fixed("common", "/claims?q=troops"),
+            Fixed("rare", "/claims?q=refinery%20Vladivostok"),
+            Fixed("similar", "/claims/similar?text=North%20Korean%20soldiers%20are%20training%20in%20Kursk"),
+            post, statusPgbench, postPgbench);
+    }
+
+    private static async Task<List<Guid>> ReadIdsAsync(NpgsqlConnection connection, string sql)
+    {
+        var ids = new List<Guid>();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    private static async Task<Measure> WrkAsync(string name, string baseUrl, string script, int seconds)
+    {
+        var text = await RunProcessAsync("wrk", ["-t2", $"-c{Connections}", $"-d{seconds}s", "--latency", "-s", script, baseUrl], null);
+        var rps = double.Parse(RequestsPerSecond().Match(text).Groups[1].Value, CultureInfo.InvariantCulture);
+        var errors = NonSuccess().Match(text) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return new Measure(name, rps, Percentile(text, "50"), Percentile(text, "99"), errors);
+    }
+
+    private static double Percentile(string wrk, string percent)
+    {
+        var match = Regex.Match(wrk, $@"^\s*{percent}(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    /// <summary>The best pgbench throughput at 8, 16 and 64 clients: two cores do best with few connections.</summary>
+    private static async Task<double> PgbenchBestAsync(string connectionString, string script, int seconds)
+    {
+        var cs = new NpgsqlConnectionStringBuilder(connectionString);
+        var environment = new Dictionary<string, string?> { ["PGPASSWORD"] = cs.Password };
+        var best = 0.0;
+        foreach (var clients in new[] { 8, 16, 64 })
+        {
+            var text = await RunProcessAsync("pgbench",
+                ["-n", "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture),
+                 "-f", script, "-h", cs.Host ?? "127.0.0.1", "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "postgres", cs.Database ?? "postgres"],
+                environment);
+            best = Math.Max(best, double.Parse(Tps().Match(text).Groups[1].Value, CultureInfo.InvariantCulture));
+        }
+
+        return best;
+    }
+
+    /// <summary>The web server's ceiling: Kestrel answering a constant JSON of the status answer's size.</summary>
+    private static async Task<double> BareEndpointAsync(string answer, int seconds)
+    {
+        var port = FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        await using var app = builder.Build();
+        var bytes = Encoding.UTF8.GetBytes(answer);
+        app.MapGet("/bare", (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            return context.Response.Body.WriteAsync(bytes).AsTask();
+        });
+        await app.StartAsync();
+        var script = Path.Combine(Path.GetTempPath(), $"bare-{port}.lua");
+        await File.WriteAllTextAsync(script, """request = function() return wrk.format("GET", "/bare") end""");
+        return (await WrkAsync("bare", $"http://127.0.0.1:{port}", script, seconds)).RequestsPerSecond;
+    }
+
+    private static string Report(List<Measure> results, double dStatus, double dPost, double h, double peakMb, bool quick)
+    {
+        var status = results[0];
+        var ceiling = 1 / (1 / h + 1 / dStatus);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; {(quick ? "quick run (5 s per scenario)" : "20 s per scenario")}, wrk at {Connections} connections over loopback.");
+        text.AppendLine();
+        text.AppendLine("| scenario | requests/s | p50 ms | p99 ms | non-2xx | ratio |");
+        text.AppendLine("|---|---:|---:|---:|---:|---|");
+        foreach (var m in results)
+        {
+            var ratio = m.Name switch
+            {
+                "GET /claims/{id}/status" => $"{m.RequestsPerSecond / ceiling:F2} of combined ceiling {ceiling:N0}/s",
+                "GET /claims/{id} with evidence" => $"{m.RequestsPerSecond / status.RequestsPerSecond:F2} of the status look-up",
+                "POST /claims with 2 evidence" => $"{m.RequestsPerSecond / dPost:F2} of pgbench {dPost:N0}/s",
+                "GET /claims?status=in_review (page 1,000)" => $"p99 {m.P99Ms / results[2].P99Ms:F2} x the first page's",
+                _ => "",
+            };
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {m.Name} | {m.RequestsPerSecond:N0} | {m.P50Ms:F1} | {m.P99Ms:F1} | {m.Errors} | {ratio} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Ceilings: database D (pgbench, best of 8/16/64 clients) {dStatus:N0}/s for the status SQL and {dPost:N0}/s for the POST /claims SQL; web server H (bare endpoint) {h:N0}/s; combined 1/(1/H + 1/D) = {ceiling:N0}/s. API peak RSS {peakMb:N0} MB.");
+        return text.ToString();
+    }
+
+    private static void WriteReadme(string readme, string report)
+    {
+        const string start = "<!-- performance:start -->";
+        const string end = "<!-- performance:end -->";
+        var text = File.ReadAllText(readme);
+        var block = $"{start}\n{report.TrimEnd()}\n{end}";
+        text = text.Contains(start, StringComparison.Ordinal)
+            ? text[..text.IndexOf(start, StringComparison.Ordinal)] + block + text[(text.IndexOf(end, StringComparison.Ordinal) + end.Length)..]
+            : text.TrimEnd() + "\n\n## Performance\n\n" + block + "\n";
+        File.WriteAllText(readme, text);
+    }
+
+    private static Process StartApi(string folder, string connectionString, string url)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(folder, "Claims.Api.dll"));
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = url;
+        start.Environment["ConnectionStrings__Claims"] = connectionString;
+        start.Environment["Auth__BootstrapAdminKey"] = Key;
+        start.Environment["RateLimiting__RequestsPerMinute"] = "0";
+        start.Environment["RateLimiting__WritesPerMinute"] = "0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine("api: " + e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitReadyAsync(string baseUrl)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new InvalidOperationException("The API did not become ready within a minute.");
+    }
+
+    private static async Task<string> RunProcessAsync(string program, string[] arguments, Dictionary<string, string?>? environment)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? [])
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await errors}");
+        }
+
+        return await output + await errors;
+    }
+
+    private static double PeakRssMb(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static string CpuModel() =>
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Claims.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the benchmark from inside the repository: it publishes src/Claims.Api.");
+    }
+
+    private static string? Which(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
+
+    [GeneratedRegex(@"tps = ([\d.]+) \(without initial connection time\)")]
+    private static partial Regex Tps();
+}

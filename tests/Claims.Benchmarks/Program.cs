@@ -1,0 +1,23 @@
+using Claims.Benchmarks;
+
+// generate --claims N | run [--quick] [--write-readme]
+var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Claims");
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    Console.Error.WriteLine("Set ConnectionStrings__Claims to the database to fill or measure, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=claims_bench\".");
+    return 2;
+}
+
+switch (args.FirstOrDefault())
+{
+    case "generate" when int.TryParse(Option(args, "--claims"), out var claims) && claims > 0:
+        await DataGenerator.RunAsync(connectionString, claims, Console.Out);
+        return 0;
+    case "run":
+        return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme: args.Contains("--write-readme"), Console.Out);
+    default:
+        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme]");
+        return 2;
+}
+
+static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
