@@ -186,4 +186,24 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 
     private async Task<JsonElement> DocumentAsync() =>
         await (await _client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+
+    [Theory]
+    [InlineData("/claims/{id}", "put", "If-Match", true)]
+    [InlineData("/claims/{id}", "delete", "If-Match", true)]
+    [InlineData("/sources/{id}", "put", "If-Match", true)]
+    [InlineData("/sources/{id}", "delete", "If-Match", true)]
+    [InlineData("/claims/{id}/status", "put", "If-Match", true)]
+    [InlineData("/claims", "post", "Idempotency-Key", false)]
+    [InlineData("/sources", "post", "Idempotency-Key", false)]
+    [InlineData("/claims/{id}/evidence", "post", "Idempotency-Key", false)]
+    public async Task HeadersThatChangeTheOutcomeAreListedAsParametersForSwaggerUi(string path, string method, string header, bool required)
+    {
+        var document = await DocumentAsync();
+
+        var parameters = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("parameters").EnumerateArray();
+        var parameter = Assert.Single(parameters, p => p.GetProperty("name").GetString() == header);
+        Assert.Equal("header", parameter.GetProperty("in").GetString());
+        Assert.Equal(required, parameter.TryGetProperty("required", out var r) && r.GetBoolean());
+        Assert.False(string.IsNullOrWhiteSpace(parameter.GetProperty("description").GetString()));
+    }
 }

@@ -21,7 +21,7 @@ public static class ClaimsApi
     {
         var group = app.MapGroup("/claims").WithTags("Claims");
 
-        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter)
+        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Log a claim, optionally with its evidence")
             .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice.")
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -35,13 +35,13 @@ public static class ClaimsApi
         group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim)).Allow(Role.Reader)
             .WithSummary("Read a claim with its evidence")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter)
+        group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a claim's editable fields")
             .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status. Needs If-Match with the claim's ETag from your last read: 428 without it, 412 if the claim has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status428PreconditionRequired);
-        group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim)).Allow(Role.Editor)
+        group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a claim with its evidence and history")
             .WithDescription("Needs If-Match with the claim's ETag.")
             .ProducesProblem(StatusCodes.Status404NotFound)

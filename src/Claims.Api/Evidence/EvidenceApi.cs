@@ -12,7 +12,7 @@ public static class EvidenceApi
     {
         var group = app.MapGroup("/claims/{id:guid}/evidence").WithTags("Evidence");
 
-        group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence)).Allow(Role.Reporter)
+        group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Link a source to a claim")
             .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility. With an Idempotency-Key, a retry replays the first answer instead of linking twice.")
             .ProducesProblem(StatusCodes.Status404NotFound)

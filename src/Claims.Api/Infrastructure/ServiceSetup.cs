@@ -56,6 +56,7 @@ public static class ServiceSetup
                 Description = "An API key. `dotnet run` prints a development admin key at start-up.",
             });
             options.OperationFilter<OpenApiSecurity>();
+            options.OperationFilter<OpenApiHeaders>();
             options.SchemaFilter<OpenApiEnums>();
             options.ParameterFilter<OpenApiEnums>();
             options.SchemaFilter<OpenApiExamples>();

@@ -17,7 +17,7 @@ public static class SourcesApi
     {
         var group = app.MapGroup("/sources").WithTags("Sources");
 
-        group.MapPost("/", CreateSource).WithName(nameof(CreateSource)).Allow(Role.Reporter)
+        group.MapPost("/", CreateSource).WithName(nameof(CreateSource)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Log a source")
             .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged). With an Idempotency-Key, a retry replays the first answer instead of logging the source twice.")
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -32,13 +32,13 @@ public static class SourcesApi
         group.MapGet("/{id:guid}", GetSource).WithName(nameof(GetSource)).Allow(Role.Reader)
             .WithSummary("Read a source")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter)
+        group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a source's editable fields")
             .WithDescription("Needs If-Match with the source's ETag from your last read: 428 without it, 412 if the source has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status428PreconditionRequired);
-        group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource)).Allow(Role.Editor)
+        group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a source that no evidence cites")
             .WithDescription("Answers 409 while evidence still refers to the source: remove that evidence first. Needs If-Match with the source's ETag.")
             .ProducesProblem(StatusCodes.Status404NotFound)

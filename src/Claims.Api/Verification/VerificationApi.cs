@@ -37,7 +37,7 @@ public static class VerificationApi
             .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance. Its ETag changes exactly when status, note or evidence counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
             .Produces(StatusCodes.Status304NotModified)
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus)).Allow(Role.Editor)
+        group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Move a claim to another verification status")
             .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -1,0 +1,53 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>Marks an endpoint that needs If-Match (optimistic concurrency).</summary>
+public sealed class RequiresIfMatch;
+
+/// <summary>Marks an endpoint that honours Idempotency-Key.</summary>
+public sealed class AcceptsIdempotencyKey;
+
+public static class HeaderConventions
+{
+    public static TBuilder RequireIfMatch<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiresIfMatch());
+
+    public static TBuilder AcceptIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AcceptsIdempotencyKey());
+}
+
+/// <summary>Lists the If-Match and Idempotency-Key headers as parameters, so Swagger UI has fields for them.</summary>
+public sealed class OpenApiHeaders : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<RequiresIfMatch>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Required = true,
+                Description = "The ETag of your last read of the claim or source, such as \"3\" (quotes included); * to overwrite whatever is there.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+
+        if (metadata.OfType<AcceptsIdempotencyKey>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = Idempotency.Header,
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "Any unique string, such as a UUID: a retry with the same key and body replays the first answer instead of writing again.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Idempotency.MaxKeyLength },
+            });
+        }
+    }
+}
