@@ -47,8 +47,9 @@ CREATE INDEX claims_search_vector_idx ON claims USING gin (search_vector);
 CREATE INDEX claims_statement_trgm_idx ON claims USING gin (statement gin_trgm_ops);
 -- Near-duplicates: GiST, which hands rows over in order of trigram distance (<->), so the ten
 -- nearest claims are read without ranking every candidate. The larger signature suits
--- statements of a few hundred characters.
-CREATE INDEX claims_statement_trgm_knn_idx ON claims USING gist (statement gist_trgm_ops (siglen = 64));
+-- statements of a few hundred characters. It is on lower(statement) (trigrams ignore case
+-- anyway) so that the planner never takes it for the substring matches above, where it is slow.
+CREATE INDEX claims_statement_trgm_knn_idx ON claims USING gist (lower(statement) gist_trgm_ops (siglen = 64));
 
 -- Keyset orders: -updatedAt (the default), -createdAt (0001), -firstReportedOn (unknown dates last).
 CREATE INDEX claims_updated_at_id_idx ON claims (updated_at DESC, id DESC);

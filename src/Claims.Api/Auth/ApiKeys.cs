@@ -33,8 +33,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
     public async Task<KeyIdentity?> FindAsync(string secret, CancellationToken ct)
     {
         var hash = Hash(secret);
-        if (options.CurrentValue.BootstrapAdminKey is { Length: > 0 } bootstrap
-            && CryptographicOperations.FixedTimeEquals(hash, Hash(bootstrap)))
+        if (BootstrapHash() is { } bootstrap && CryptographicOperations.FixedTimeEquals(hash, bootstrap))
         {
             return new KeyIdentity("bootstrap", BootstrapName, Role.Admin);
         }
@@ -59,6 +58,29 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
     }
 
     public void Forget(byte[] hash) => cache.Remove(Convert.ToHexString(hash));
+
+    private BootstrapKey? _bootstrap;
+
+    /// <summary>The bootstrap key's hash, computed again only when the setting changes.</summary>
+    private byte[]? BootstrapHash()
+    {
+        var configured = options.CurrentValue.BootstrapAdminKey;
+        if (string.IsNullOrEmpty(configured))
+        {
+            return null;
+        }
+
+        var known = _bootstrap;
+        if (known is null || known.Secret != configured)
+        {
+            known = new BootstrapKey(configured, Hash(configured));
+            _bootstrap = known;
+        }
+
+        return known.Hash;
+    }
+
+    private sealed record BootstrapKey(string Secret, byte[] Hash);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -146,8 +146,8 @@ public static class ClaimsApi
             SELECT set_config('pg_trgm.similarity_threshold', @Threshold, true);
             SELECT {QualifiedColumns("c")}, similarity(c.statement, @Text)::real AS rank
             FROM claims c
-            WHERE c.statement % @Text
-            ORDER BY c.statement <-> @Text
+            WHERE lower(c.statement) % lower(@Text)
+            ORDER BY lower(c.statement) <-> lower(@Text)
             LIMIT @Take;
             """,
             new { query.Text, Threshold = query.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), Take = query.Size },
