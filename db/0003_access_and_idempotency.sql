@@ -34,3 +34,8 @@ CREATE TABLE idempotency_keys (
 );
 
 CREATE INDEX idempotency_keys_created_at_idx ON idempotency_keys (created_at);
+
+-- When the status, its note or the evidence last changed: what GET /claims/{id}/status reports,
+-- so that its ETag (which ignores edits to the statement) covers its whole answer.
+ALTER TABLE claims ADD COLUMN status_updated_at timestamptz NOT NULL DEFAULT now();
+UPDATE claims SET status_updated_at = updated_at;

@@ -191,4 +191,20 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(50, page.GetProperty("items").GetArrayLength());
         Assert.NotNull(page.GetProperty("nextCursor").GetString());
     }
+
+    [Fact]
+    public async Task EditingTheStatementLeavesTheStatusAnswerAndItsETagAsTheyWere()
+    {
+        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.");
+        var before = await _client.GetAsync($"/claims/{claim}/status");
+        var beforeBody = await before.ReadJsonAsync(HttpStatusCode.OK);
+
+        await (await _client.PutAsJsonAsync($"/claims/{claim}", new { statement = "North Korean soldiers are training in eastern Russia." }))
+            .ReadJsonAsync(HttpStatusCode.OK);
+        var after = await _client.GetAsync($"/claims/{claim}/status");
+        var afterBody = await after.ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(before.Headers.ETag, after.Headers.ETag);
+        Assert.Equal(beforeBody.Str("updatedAt"), afterBody.Str("updatedAt"));
+    }
 }

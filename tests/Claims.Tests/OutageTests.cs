@@ -149,7 +149,7 @@ public sealed class OutageTests : IAsyncLifetime
             }
 
             // A key the API has not seen lately can only be checked in the database: 503, not 401.
-            await AssertUnavailableAsync(await SendAsync(Client("clm_" + Guid.NewGuid().ToString("N")), HttpMethod.Get, "/claims"), "GET /claims with an unknown key");
+            await AssertUnavailableAsync(await SendAsync(Client(Claims.Api.Auth.ApiKeyStore.NewSecret()), HttpMethod.Get, "/claims"), "GET /claims with an unknown key");
             var ready = await SendAsync(client, HttpMethod.Get, "/health/ready");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
             Assert.Equal("Unhealthy", await ready.Content.ReadAsStringAsync());

@@ -133,4 +133,16 @@ public sealed class SourcesTests(ApiFactory api) : IClassFixture<ApiFactory>
         var ours = seen.Where(created.Contains).ToList();
         Assert.Equal(Enumerable.Reverse(created), ours);
     }
+
+    [Theory]
+    [InlineData(@"http:\\example.com")]
+    [InlineData("mailto:desk@example.org")]
+    [InlineData("//suspilne.media/")]
+    public async Task AUrlThatIsNotPlainHttpIs400OnTheUrlField(string url)
+    {
+        var response = await _client.PostAsJsonAsync("/sources", new { name = "Suspilne", kind = "outlet", url });
+
+        var problem = await response.ReadProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("http", problem.Errors("url").Single());
+    }
 }

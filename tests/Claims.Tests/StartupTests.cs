@@ -104,6 +104,20 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.True(status.Headers.RetryAfter is not null);
     }
 
+    [Fact]
+    public void AMalformedCursorKeyStopsStartUpInsteadOfFailingEveryList()
+    {
+        using var factory = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Claims", api.ConnectionString);
+            b.UseSetting("Paging:CursorKey", "not base64!");
+        });
+
+        var failure = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("CursorKey", failure.ToString());
+    }
+
     private async Task<(long Sources, long Claims, long Evidence, long History)> CountsAsync() => (
         await ScalarAsync("SELECT count(*) FROM sources"),
         await ScalarAsync("SELECT count(*) FROM claims"),

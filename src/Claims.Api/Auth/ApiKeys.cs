@@ -38,6 +38,13 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
             return new KeyIdentity("bootstrap", BootstrapName, Role.Admin);
         }
 
+        // Only secrets of the shape NewSecret makes can be in the table: anything else is refused
+        // without a query, so made-up keys cannot keep the database busy.
+        if (!LooksIssued(secret))
+        {
+            return null;
+        }
+
         var cacheKey = Convert.ToHexString(hash);
         if (cache.TryGetValue(cacheKey, out KeyIdentity? cached))
         {
@@ -58,6 +65,13 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
     }
 
     public void Forget(byte[] hash) => cache.Remove(Convert.ToHexString(hash));
+
+    private static bool LooksIssued(string secret) =>
+        secret.Length == 4 + 43 && secret.StartsWith("clm_", StringComparison.Ordinal)
+        && secret.AsSpan(4).IndexOfAnyExcept(IssuedCharacters) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> IssuedCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     private BootstrapKey? _bootstrap;
 

@@ -37,7 +37,7 @@ public sealed record Claim(
     DateTime UpdatedAt,
     int Version,
     [property: Description("The name of the API key that logged it.")] string? CreatedBy,
-    [property: Description("The evidence linking sources to the claim, oldest first. Only in the answers about one claim; lists leave it out.")]
+    [property: Description("The evidence linking sources to the claim, oldest first. In GET /claims/{id} and POST /claims; lists and PUT leave it out.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     IReadOnlyList<EvidenceItem>? Evidence = null);
 

@@ -178,7 +178,7 @@ public static class ClaimsApi
             $"""
             UPDATE claims
             SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
-                first_reported_on = @FirstReportedOn, updated_at = now(), version = version + 1
+                first_reported_on = @FirstReportedOn, updated_at = clock_timestamp(), version = version + 1
             WHERE id = @id AND (@Any OR version = ANY(@Versions))
             RETURNING {Columns}
             """,

@@ -63,7 +63,7 @@ public static class EvidenceApi
             // the claim, so that a status change cannot judge it on a stale evidence count.
             var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists)>(new CommandDefinition(
                 """
-                WITH claim AS (UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id RETURNING id)
+                WITH claim AS (UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id RETURNING id)
                 SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId)
                 """,
                 new { id, sourceId = request.SourceId }, transaction, cancellationToken: ct));
@@ -168,7 +168,7 @@ public static class EvidenceApi
         await connection.ExecuteAsync(new CommandDefinition(
             """
             DELETE FROM evidence WHERE id = @evidenceId;
-            UPDATE claims SET updated_at = now(), version = version + 1 WHERE id = @id;
+            UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id;
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);

@@ -71,37 +71,46 @@ public static class Database
     public static string WithTimeouts(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        // The keys the operator wrote are left alone (a plain builder keeps them as written).
+        var raw = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        bool Given(params string[] names) => names.Any(raw.ContainsKey);
+
+        if (!Given("Timeout"))
         {
             builder.Timeout = 3;
         }
 
-        if (!connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("CommandTimeout", StringComparison.OrdinalIgnoreCase))
+        if (!Given("Command Timeout", "CommandTimeout"))
         {
             builder.CommandTimeout = 10;
         }
 
-        if (string.IsNullOrEmpty(builder.Options))
+        if (builder.Options?.Contains("statement_timeout", StringComparison.Ordinal) != true)
         {
-            builder.Options = "-c statement_timeout=5000";
+            builder.Options = $"{builder.Options} -c statement_timeout=5000".Trim();
         }
 
         // PostgreSQL on a few cores does best with few connections (the benchmark's pgbench
         // ceiling peaks at 8 to 16 on two cores); more requests than that queue for a pooled
         // connection instead of making the server thrash.
-        if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+        if (!Given("Maximum Pool Size", "Max Pool Size", "MaxPoolSize"))
         {
             builder.MaxPoolSize = Math.Max(8, Environment.ProcessorCount * 6);
         }
 
         // Planning the search and status queries costs more than running them; prepared once per
         // pooled connection, they are only executed afterwards.
-        if (builder.MaxAutoPrepare == 0)
+        if (!Given("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
+        }
+
+        // The app leaves no session state behind (settings are transaction-local, advisory locks
+        // transaction-scoped), so a pooled connection needs no reset between requests.
+        if (!Given("No Reset On Close", "NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;
@@ -113,12 +122,20 @@ public static class Database
     /// </summary>
     public static void Migrate(string connectionString, ILogger logger)
     {
-        EnsureDatabase.For.PostgresqlDatabase(connectionString, new DbUpLog(logger));
+        try
+        {
+            EnsureDatabase.For.PostgresqlDatabase(connectionString, new DbUpLog(logger));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another instance created it between DbUp's check and its CREATE DATABASE.
+        }
 
-        // Two processes starting together must not both apply the same script.
+        // Two processes starting together must not both apply the same script; the second waits
+        // as long as the first takes.
         using var guard = new NpgsqlConnection(connectionString);
         guard.Open();
-        guard.Execute("SELECT pg_advisory_lock(727274)");
+        guard.Execute("SELECT pg_advisory_lock(727274)", commandTimeout: 0);
         try
         {
             var result = DeployChanges.To

@@ -19,13 +19,15 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         var problem = exception switch
         {
             // The middleware has cleared the endpoint by now; the feature keeps the one that failed.
+            BadHttpRequestException bad => FromBadRequest(bad,
+                httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
             // The framework refuses a charset it cannot decode with this exception rather than a 415.
             InvalidOperationException unreadable when unreadable.Message.StartsWith("Unable to read the request as JSON", StringComparison.Ordinal) =>
                 Problem(StatusCodes.Status415UnsupportedMediaType, "The body's charset is not supported.",
                     "Send JSON encoded as UTF-8: Content-Type: application/json (optionally with charset=utf-8)."),
-            BadHttpRequestException bad => FromBadRequest(bad,
-                httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
             PostgresException pg => FromPostgres(pg),
+            NpgsqlException { InnerException: TimeoutException } => Problem(StatusCodes.Status503ServiceUnavailable,
+                "The service is too busy to answer in time.", "Nothing was changed. Retry in a few seconds."),
             NpgsqlException { IsTransient: true } => Problem(StatusCodes.Status503ServiceUnavailable,
                 "The database is not reachable right now.", "Nothing was changed. Retry in a few seconds."),
             _ => null,
@@ -40,6 +42,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         {
             httpContext.Response.Headers.RetryAfter = "5";
             logger.LogWarning(exception, "Database unavailable");
+        }
+        else if (exception is PostgresException refused)
+        {
+            // The constraint and table names stay in the log, not in the answer.
+            logger.LogInformation("The database refused a request: {Message} ({Constraint})", refused.MessageText, refused.ConstraintName);
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
@@ -92,9 +99,14 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
             or PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter
             or PostgresErrorCodes.InvalidTextRepresentation =>
-            Problem(StatusCodes.Status400BadRequest, "The database refused a value.", $"{pg.MessageText} ({pg.ConstraintName ?? pg.SqlState})."),
+            Problem(StatusCodes.Status400BadRequest, "The database refused a value.",
+                "A value breaks one of the database's rules (a length, a format or an allowed value). Check the request against the documented schema."),
         PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.UniqueViolation =>
-            Problem(StatusCodes.Status409Conflict, "The request conflicts with the current state.", pg.MessageText + "."),
+            Problem(StatusCodes.Status409Conflict, "The request conflicts with the current state.",
+                "Something it refers to was changed or removed meanwhile. Read the resources again and retry."),
+        // The statement timeout or a lock wait ran out: the server is busy, not the request wrong.
+        PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable =>
+            Problem(StatusCodes.Status503ServiceUnavailable, "The database is too busy to answer in time.", "Nothing was changed. Retry in a few seconds."),
         PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected =>
             Problem(StatusCodes.Status409Conflict, "A concurrent change got there first.", "Nothing was changed. Read the resource again and retry."),
         _ when pg.IsTransient => Problem(StatusCodes.Status503ServiceUnavailable,

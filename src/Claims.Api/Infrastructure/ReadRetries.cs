@@ -15,7 +15,9 @@ public static class ReadRetries
     private static readonly ResiliencePipeline Pipeline = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient && e is not PostgresException { SqlState: "40001" or "40P01" }),
+            // Not a full pool or a timeout: waiting again would only add to the load that caused it.
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e =>
+                e.IsTransient && e.InnerException is not TimeoutException && e is not PostgresException { SqlState: "40001" or "40P01" or "57014" }),
             MaxRetryAttempts = 2,
             Delay = TimeSpan.FromMilliseconds(100),
             BackoffType = DelayBackoffType.Exponential,

@@ -25,7 +25,10 @@ public static class ServiceSetup
             options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         });
 
-        services.Configure<PagingOptions>(configuration.GetSection("Paging"));
+        services.AddOptions<PagingOptions>().Bind(configuration.GetSection("Paging"))
+            .Validate(o => o.CursorKey is null or "" || (Convert.TryFromBase64String(o.CursorKey, new byte[o.CursorKey.Length], out var n) && n >= 32),
+                "Paging:CursorKey must be base64 of at least 32 bytes.")
+            .ValidateOnStart();
         services.AddSingleton<CursorProtector>();
         services.AddSingleton<Idempotency>();
         services.AddHostedService<IdempotencyCleanup>();

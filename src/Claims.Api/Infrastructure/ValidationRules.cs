@@ -17,7 +17,7 @@ public static class ValidationRules
 
     /// <summary>Required text: not blank, at most <paramref name="maxLength"/> characters, no NUL.</summary>
     public static IRuleBuilderOptions<T, string?> RequiredText<T>(this IRuleBuilder<T, string?> rule, int maxLength) =>
-        rule.NotEmpty().Must(text => !string.IsNullOrWhiteSpace(text)).WithMessage("Must not be blank.")
+        rule.Must(text => !string.IsNullOrWhiteSpace(text)).WithMessage("Required: must not be empty or blank.")
             .MaximumLength(maxLength).NoNulCharacter();
 
     /// <summary>An optional absolute http or https URL.</summary>
@@ -37,6 +37,7 @@ public static class ValidationRules
 
     private static bool IsHttpUrl(string url) =>
         !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+        && (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         && Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         && !string.IsNullOrEmpty(uri.Host);

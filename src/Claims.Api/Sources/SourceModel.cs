@@ -94,12 +94,15 @@ public sealed class SourceQueryValidator : AbstractValidator<SourceQuery>
 /// <summary>A claim a source is linked to, with how the source stands towards it.</summary>
 public sealed record SourceClaim(Guid EvidenceId, Stance Stance, int Credibility, DateTime LinkedAt, Claim Claim);
 
-internal sealed record SourceLinkRow
+/// <summary>A claim row with the evidence link it was reached through.</summary>
+internal sealed record SourceClaimRow : ClaimRow
 {
     public Guid EvidenceId { get; init; }
     public string Stance { get; init; } = "";
     public short Credibility { get; init; }
     public DateTime LinkedAt { get; init; }
+
+    public SourceClaim ToSourceClaim() => new(EvidenceId, EnumNames<Stance>.Parse(Stance), Credibility, LinkedAt, ToClaim());
 }
 
 internal sealed record RankedSourceRow

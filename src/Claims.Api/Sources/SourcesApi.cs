@@ -172,10 +172,8 @@ public static class SourcesApi
             return Problems.NotFound("source", id);
         }
 
-        var rows = results.Read<SourceLinkRow, ClaimRow, (SourceLinkRow Link, ClaimRow Claim)>((link, claim) => (link, claim), splitOn: "id").AsList();
-        return TypedResults.Ok(rows.ToPage(page.Size,
-            r => new SourceClaim(r.Link.EvidenceId, EnumNames<Stance>.Parse(r.Link.Stance), r.Link.Credibility, r.Link.LinkedAt, r.Claim.ToClaim()),
-            r => Cursor.ForTime(r.Link.LinkedAt, r.Link.EvidenceId), cursors, scope));
+        var rows = (await results.ReadAsync<SourceClaimRow>()).AsList();
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToSourceClaim(), r => Cursor.ForTime(r.LinkedAt, r.EvidenceId), cursors, scope));
     }
 
     public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
@@ -201,7 +199,7 @@ public static class SourcesApi
             $"""
             UPDATE sources
             SET name = @Name, kind = @Kind, description = @Description, url = @Url, reliability = @Reliability,
-                updated_at = now(), version = version + 1
+                updated_at = clock_timestamp(), version = version + 1
             WHERE id = @Id AND (@Any OR version = ANY(@Versions))
             RETURNING {Columns}
             """,
@@ -224,8 +222,9 @@ public static class SourcesApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        // One statement: the checks and the delete see the same snapshot, and the foreign key
-        // still guards against evidence added by a concurrent transaction.
+        // One statement and one round trip. The delete decides on the row as it is when it runs;
+        // the version and count beside it only explain a refusal, and the foreign key still
+        // guards against evidence that a concurrent transaction adds.
         var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted)>(new CommandDefinition(
             """
             WITH removed AS (

@@ -13,7 +13,7 @@ public static class VerificationApi
     // The counts come from one index range scan on evidence (claim_id).
     private const string StatusSql =
         """
-        SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, c.version, n.*
+        SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.*
         FROM claims c
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
@@ -148,9 +148,9 @@ public static class VerificationApi
                 """
                 INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
                 VALUES (@changeId, @id, @from, @to, @note, @changedBy);
-                UPDATE claims SET status = @to, status_note = @note, updated_at = now(), version = version + 1
+                UPDATE claims SET status = @to, status_note = @note, updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1
                 WHERE id = @id
-                RETURNING updated_at;
+                RETURNING status_updated_at;
                 """,
                 new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy = Caller.Name(http.User) },
                 transaction, cancellationToken: ct));

@@ -18,7 +18,7 @@ public sealed record ClaimStatusView(
     Guid ClaimId,
     ClaimStatus Status,
     string? Note,
-    DateTime UpdatedAt,
+    [property: System.ComponentModel.Description("When the status, its note or the evidence last changed (edits to the statement do not count).")] DateTime UpdatedAt,
     EvidenceCounts EvidenceCounts);
 
 /// <summary>Evidence items per stance.</summary>
@@ -58,13 +58,14 @@ internal sealed record StatusRow(
 
     /// <summary>
     /// Changes exactly when what a poller cares about changes: the status, its note, or the
-    /// evidence counts; not on edits to the statement. Derived from the content, so every
-    /// instance of the API gives the same tag.
+    /// evidence counts (and so their time, status_updated_at, which covers the answer's whole
+    /// body); not on edits to the statement. Derived from the content, so every instance of the
+    /// API gives the same tag.
     /// </summary>
     public static string ETag(ClaimStatusView view)
     {
         var counts = view.EvidenceCounts;
-        var content = $"{view.Status.ToName()}\n{view.Note}\n{counts.Asserts},{counts.Supports},{counts.Refutes},{counts.UnableToVerify},{counts.Mentions}";
+        var content = $"{view.Status.ToName()}\n{view.Note}\n{counts.Asserts},{counts.Supports},{counts.Refutes},{counts.UnableToVerify},{counts.Mentions}\n{view.UpdatedAt.Ticks}";
         return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)), 0, 12)}\"";
     }
 }
