@@ -72,17 +72,15 @@ public static class ClaimsApi
 
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            if (key is not null)
+            var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
+            if (refusal is not null)
             {
-                switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
-                {
-                    case Idempotency.Check.InFlight:
-                        return Idempotency.InFlightProblem();
-                    case Idempotency.Check.Mismatch:
-                        return Idempotency.MismatchProblem();
-                    case Idempotency.Check.Replay replay:
-                        return Created(http, replay.Location!, idempotency.Deserialize<Claim>(replay.Body));
-                }
+                return refusal;
+            }
+
+            if (replay is not null)
+            {
+                return Created(http, replay.Location!, idempotency.Deserialize<Claim>(replay.Body));
             }
 
             var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
@@ -110,10 +108,7 @@ public static class ClaimsApi
 
             var claim = (await ReadWithEvidenceAsync(connection, transaction, id, ct))!;
             var location = $"/claims/{id}";
-            if (key is not null)
-            {
-                await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
-            }
+            await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
 
             await transaction.CommitAsync(ct);
             return Created(http, location, claim);
@@ -217,17 +212,9 @@ public static class ClaimsApi
     private static Task<int?> CurrentVersionAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
         connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("SELECT version FROM claims WHERE id = @id", new { id }, cancellationToken: ct));
 
-    private static Created<Claim> Created(HttpContext http, string location, Claim claim)
-    {
-        http.Response.Headers.ETag = Versions.ETag(claim.Version);
-        return TypedResults.Created(location, claim);
-    }
+    private static Created<Claim> Created(HttpContext http, string location, Claim claim) => Versions.Created(http, location, claim, claim.Version);
 
-    private static Ok<Claim> Ok(HttpContext http, Claim claim)
-    {
-        http.Response.Headers.ETag = Versions.ETag(claim.Version);
-        return TypedResults.Ok(claim);
-    }
+    private static Ok<Claim> Ok(HttpContext http, Claim claim) => Versions.Ok(http, claim, claim.Version);
 
     /// <summary>The claim and its evidence with their sources: two statements, one round trip.</summary>
     internal static async Task<Claim?> ReadWithEvidenceAsync(IDbConnection connection, IDbTransaction? transaction, Guid id, CancellationToken ct)

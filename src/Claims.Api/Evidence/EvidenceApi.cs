@@ -46,17 +46,15 @@ public static class EvidenceApi
         {
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            if (key is not null)
+            var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
+            if (refusal is not null)
             {
-                switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
-                {
-                    case Idempotency.Check.InFlight:
-                        return Idempotency.InFlightProblem();
-                    case Idempotency.Check.Mismatch:
-                        return Idempotency.MismatchProblem();
-                    case Idempotency.Check.Replay replay:
-                        return TypedResults.Created(replay.Location, idempotency.Deserialize<EvidenceItem>(replay.Body));
-                }
+                return refusal;
+            }
+
+            if (replay is not null)
+            {
+                return TypedResults.Created(replay.Location, idempotency.Deserialize<EvidenceItem>(replay.Body));
             }
 
             // The evidence is part of the claim, so the claim's version moves; the update also locks
@@ -83,10 +81,7 @@ public static class EvidenceApi
                 $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
                 new { evidenceId }, transaction, cancellationToken: ct))).ToItem();
             var location = $"/claims/{id}/evidence/{evidenceId}";
-            if (key is not null)
-            {
-                await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
-            }
+            await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
 
             await transaction.CommitAsync(ct);
             return TypedResults.Created(location, item);

@@ -40,6 +40,20 @@ public static class Versions
     /// <summary>The ETag of a claim or source: its row version, which every change increments.</summary>
     public static string ETag(int version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
 
+    /// <summary>A 201 that carries the new resource's ETag.</summary>
+    public static Created<T> Created<T>(HttpContext http, string location, T body, int version)
+    {
+        http.Response.Headers.ETag = ETag(version);
+        return TypedResults.Created(location, body);
+    }
+
+    /// <summary>A 200 that carries the resource's ETag.</summary>
+    public static Ok<T> Ok<T>(HttpContext http, T body, int version)
+    {
+        http.Response.Headers.ETag = ETag(version);
+        return TypedResults.Ok(body);
+    }
+
     public static ProblemHttpResult PreconditionRequired(string what) => TypedResults.Problem(
         statusCode: StatusCodes.Status428PreconditionRequired,
         title: "If-Match is required.",

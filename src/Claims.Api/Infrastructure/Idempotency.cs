@@ -62,7 +62,21 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
         return new Key(Caller.KeyId(http.User) ?? "anonymous", value, SHA256.HashData(Encoding.UTF8.GetBytes(content)));
     }
 
-    public static async Task<Check> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Key key, CancellationToken ct)
+    /// <summary>
+    /// In the write's transaction: a problem to answer instead (the key is in use by a running
+    /// request, or was used for another request), a stored answer to replay, or neither: go on.
+    /// </summary>
+    public static async Task<(ProblemHttpResult? Refusal, Check.Replay? Replay)> GuardAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Key? key, CancellationToken ct) =>
+        key is null ? (null, null) : await BeginAsync(connection, transaction, key, ct) switch
+        {
+            Check.InFlight => (InFlightProblem(), null),
+            Check.Mismatch => (MismatchProblem(), null),
+            Check.Replay replay => (null, replay),
+            _ => (null, null),
+        };
+
+    private static async Task<Check> BeginAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Key key, CancellationToken ct)
     {
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             """
@@ -85,7 +99,13 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
     }
 
     /// <summary>Stores the response in the write's own transaction.</summary>
-    public async Task CompleteAsync<T>(NpgsqlConnection connection, NpgsqlTransaction transaction, Key key, int statusCode, string? location, T body, CancellationToken ct) =>
+    public async Task CompleteAsync<T>(NpgsqlConnection connection, NpgsqlTransaction transaction, Key? key, int statusCode, string? location, T body, CancellationToken ct)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO idempotency_keys (owner, key, request_hash, status_code, location, response_body)
@@ -93,6 +113,7 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
             """,
             new { key.Owner, key.Value, key.RequestHash, statusCode = (short)statusCode, location, body = JsonSerializer.Serialize(body, SerializerOptions) },
             transaction, cancellationToken: ct));
+    }
 
     public T Deserialize<T>(string body) => JsonSerializer.Deserialize<T>(body, SerializerOptions)!;
 

@@ -60,17 +60,15 @@ public static class SourcesApi
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        if (key is not null)
+        var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
+        if (refusal is not null)
         {
-            switch (await Idempotency.BeginAsync(connection, transaction, key, ct))
-            {
-                case Idempotency.Check.InFlight:
-                    return Idempotency.InFlightProblem();
-                case Idempotency.Check.Mismatch:
-                    return Idempotency.MismatchProblem();
-                case Idempotency.Check.Replay replay:
-                    return Created(http, replay.Location!, idempotency.Deserialize<Source>(replay.Body));
-            }
+            return refusal;
+        }
+
+        if (replay is not null)
+        {
+            return Created(http, replay.Location!, idempotency.Deserialize<Source>(replay.Body));
         }
 
         var row = await connection.QuerySingleAsync<SourceRow>(new CommandDefinition(
@@ -82,10 +80,7 @@ public static class SourcesApi
             Parameters(Guid.CreateVersion7(), request, Caller.Name(http.User)), transaction, cancellationToken: ct));
         var source = row.ToSource();
         var location = $"/sources/{source.Id}";
-        if (key is not null)
-        {
-            await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
-        }
+        await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
 
         await transaction.CommitAsync(ct);
         return Created(http, location, source);
@@ -257,17 +252,9 @@ public static class SourcesApi
             $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.");
     }
 
-    private static Created<Source> Created(HttpContext http, string location, Source source)
-    {
-        http.Response.Headers.ETag = Versions.ETag(source.Version);
-        return TypedResults.Created(location, source);
-    }
+    private static Created<Source> Created(HttpContext http, string location, Source source) => Versions.Created(http, location, source, source.Version);
 
-    private static Ok<Source> Ok(HttpContext http, Source source)
-    {
-        http.Response.Headers.ETag = Versions.ETag(source.Version);
-        return TypedResults.Ok(source);
-    }
+    private static Ok<Source> Ok(HttpContext http, Source source) => Versions.Ok(http, source, source.Version);
 
     private static string Where(List<string> filters) => filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
 
