@@ -26,6 +26,12 @@ public static class RequestLimits
         var limits = builder.Configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
         builder.Services.AddRateLimiter(options =>
         {
+            if (limits.RequestsPerMinute <= 0 && limits.WritesPerMinute <= 0)
+            {
+                // Both off (as in the benchmark): no limiter at all, not two that always say yes.
+                return;
+            }
+
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PerCaller(limits.RequestsPerMinute, _ => true, "all"),
                 PerCaller(limits.WritesPerMinute, request => !HttpMethods.IsGet(request.Method) && !IsBatchRead(request), "writes"));
