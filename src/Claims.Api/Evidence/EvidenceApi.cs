@@ -98,23 +98,20 @@ public static class EvidenceApi
         }
 
         var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+        var rows = await db.ChildPageAsync<EvidenceRow>("claims", id,
             $"""
-            SELECT EXISTS (SELECT 1 FROM claims WHERE id = @claimId);
             SELECT {EvidenceStore.SelectColumns}
             FROM evidence e JOIN sources s ON s.id = e.source_id
-            WHERE e.claim_id = @claimId {filter}
+            WHERE e.claim_id = @ParentId {filter}
             ORDER BY e.created_at DESC, e.id DESC
-            LIMIT @Take;
+            LIMIT @Take
             """,
-            new { claimId = id, Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct));
-        if (!await results.ReadSingleAsync<bool>())
+            after, page.Size, ct);
+        if (rows is null)
         {
             return Problems.NotFound("claim", id);
         }
 
-        var rows = (await results.ReadAsync<EvidenceRow>()).AsList();
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => Cursor.ForTime(r.CreatedAt, r.Id), cursors, scope));
     }
 

@@ -3,10 +3,12 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
+using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Claims.Api.Infrastructure;
 
@@ -136,6 +138,20 @@ public static class PageExtensions
         }
 
         return new Page<TOut>(items, hasMore ? cursors.Protect(position(rows[size - 1]), scope) : null);
+    }
+
+    /// <summary>
+    /// A page of one parent's rows in one round trip: whether the parent exists (null when it does
+    /// not), then the page. <paramref name="pageSql"/> uses @ParentId, @Take, @At and @Id.
+    /// </summary>
+    public static async Task<List<TRow>?> ChildPageAsync<TRow>(
+        this NpgsqlDataSource db, string parentTable, Guid parentId, string pageSql, Cursor? after, int size, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"SELECT EXISTS (SELECT 1 FROM {parentTable} WHERE id = @ParentId);\n{pageSql}",
+            new { ParentId = parentId, Take = size + 1, after?.At, after?.Id }, cancellationToken: ct));
+        return await results.ReadSingleAsync<bool>() ? (await results.ReadAsync<TRow>()).AsList() : null;
     }
 
     public static ValidationProblem BadCursor() =>

@@ -150,24 +150,21 @@ public static class SourcesApi
         }
 
         var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+        var rows = await db.ChildPageAsync<SourceClaimRow>("sources", id,
             $"""
-            SELECT EXISTS (SELECT 1 FROM sources WHERE id = @sourceId);
             SELECT e.id AS evidence_id, e.stance, e.credibility, e.created_at AS linked_at,
                    {ClaimsApi.QualifiedColumns("c")}
             FROM evidence e JOIN claims c ON c.id = e.claim_id
-            WHERE e.source_id = @sourceId {filter}
+            WHERE e.source_id = @ParentId {filter}
             ORDER BY e.created_at DESC, e.id DESC
-            LIMIT @Take;
+            LIMIT @Take
             """,
-            new { sourceId = id, Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct));
-        if (!await results.ReadSingleAsync<bool>())
+            after, page.Size, ct);
+        if (rows is null)
         {
             return Problems.NotFound("source", id);
         }
 
-        var rows = (await results.ReadAsync<SourceClaimRow>()).AsList();
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToSourceClaim(), r => Cursor.ForTime(r.LinkedAt, r.EvidenceId), cursors, scope));
     }
 

@@ -171,23 +171,20 @@ public static class VerificationApi
         }
 
         var filter = after is null ? "" : "AND (changed_at, id) > (@At, @Id)";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+        var rows = await db.ChildPageAsync<StatusChangeRow>("claims", id,
             $"""
-            SELECT EXISTS (SELECT 1 FROM claims WHERE id = @claimId);
             SELECT id, from_status, to_status, note, changed_at, changed_by
             FROM claim_status_changes
-            WHERE claim_id = @claimId {filter}
+            WHERE claim_id = @ParentId {filter}
             ORDER BY changed_at, id
-            LIMIT @Take;
+            LIMIT @Take
             """,
-            new { claimId = id, Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct));
-        if (!await results.ReadSingleAsync<bool>())
+            after, page.Size, ct);
+        if (rows is null)
         {
             return Problems.NotFound("claim", id);
         }
 
-        var rows = (await results.ReadAsync<StatusChangeRow>()).AsList();
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => Cursor.ForTime(r.ChangedAt, r.Id), cursors, scope));
     }
 }
