@@ -42,11 +42,13 @@ public static class LocalPostgres
 
             var bin = FindServerPrograms();
             var runAs = ServiceAccountIfRoot();
-            var data = Path.Combine(folder, "data");
             if (runAs is not null)
             {
                 await RunAsync("chown", [runAs, folder], null, folder, cancellationToken);
+                folder = await ReachableFolderAsync(folder, runAs, cancellationToken);
             }
+
+            var data = Path.Combine(folder, "data");
 
             if (!File.Exists(Path.Combine(data, "PG_VERSION")))
             {
@@ -80,6 +82,48 @@ public static class LocalPostgres
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>Where the data of the instance for <paramref name="folder"/> really are (see <see cref="ReachableFolderAsync"/>).</summary>
+    public static string DataFolder(string folder)
+    {
+        var pointer = Path.Combine(Path.GetFullPath(folder) + ".location");
+        return File.Exists(pointer) ? File.ReadAllText(pointer).Trim() : Path.GetFullPath(folder);
+    }
+
+    /// <summary>
+    /// The service account must be able to reach the folder: a checkout under /root, say, is
+    /// closed to it. Then the data go to a folder of their own under the temporary directory,
+    /// named after the checkout's, and a pointer beside the checkout's folder says where.
+    /// </summary>
+    private static async Task<string> ReachableFolderAsync(string folder, string runAs, CancellationToken cancellationToken)
+    {
+        var pointer = folder + ".location";
+        if (await ExitCodeAsync(FindRunUser(), ["-u", runAs, "--", "test", "-w", folder], cancellationToken) == 0)
+        {
+            File.Delete(pointer);
+            return folder;
+        }
+
+        var name = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(folder)))[..12];
+        var fallback = Path.Combine(Path.GetTempPath(), $"claims-postgres-{name}");
+        Directory.CreateDirectory(fallback);
+        await RunAsync("chown", [runAs, fallback], null, fallback, cancellationToken);
+        await File.WriteAllTextAsync(pointer, fallback, cancellationToken);
+        return fallback;
+    }
+
+    private static async Task<int> ExitCodeAsync(string program, string[] arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        await process.WaitForExitAsync(cancellationToken);
+        return process.ExitCode;
     }
 
     private static string FindServerPrograms()
@@ -128,7 +172,7 @@ public static class LocalPostgres
     /// <summary>Stops the instance in <paramref name="folder"/> (fast shutdown: open sessions are ended).</summary>
     public static async Task StopAsync(string folder, CancellationToken cancellationToken = default)
     {
-        folder = Path.GetFullPath(folder);
+        folder = DataFolder(folder);
         await RunAsync(Path.Combine(FindServerPrograms(), "pg_ctl"), ["stop", "-D", Path.Combine(folder, "data"), "-m", "fast", "-w"],
             ServiceAccountIfRoot(), folder, cancellationToken);
     }
