@@ -15,7 +15,10 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
     private const int PageSize = 50;
     private static readonly string[] Statuses = ["unverified", "in_review", "confirmed", "disputed", "false", "inconclusive"];
 
-    private readonly HttpClient _client = api.CreateClient();
+    // sort=relevance ranks a window of the newest matches (Search:RelevanceWindow, 500 by default);
+    // the search below pages through 600 matches, so this class widens the window: what it tests is
+    // the paging, which must see every match in the window once while claims are added.
+    private readonly HttpClient _client = WithRelevanceWindow(api, 2000).CreateClient();
 
     [Theory]
     [InlineData(null)]
@@ -73,6 +76,12 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.All(seen.Where(c => !inStatement.Contains(c.Id()) && !inSummary.Contains(c.Id())),
             c => Assert.Contains(c.Id(), written));
         Assert.NotEmpty(written);
+    }
+
+    private static ApiFactory WithRelevanceWindow(ApiFactory api, int window)
+    {
+        api.Settings["Search:RelevanceWindow"] = window.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return api;
     }
 
     /// <summary>

@@ -291,6 +291,22 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.DoesNotContain(english, Ids(items));
     }
 
+    [Theory]
+    [InlineData("relevance")]
+    [InlineData("-updatedAt")]
+    public async Task PartOfAWordFindsClaimsInOtherLanguagesButNotEnglishOnesWhereTheStemmerDecides(string sort)
+    {
+        var tag = NewTag();
+        var english = await CreateAsync("Officials in Pyongyang denied sending troops.", tag);
+        var ukrainian = await CreateAsync("Військових із Pyongyang перекинули до Курська.", tag, language: "uk");
+
+        var part = await AllAsync($"tag={tag}&q=ongya&sort={sort}");
+        var word = await AllAsync($"tag={tag}&q=Pyongyang&sort={sort}");
+
+        Assert.Equal([ukrainian], Ids(part));
+        Assert.Equal(new[] { english, ukrainian }.Order(), Ids(word).Order());
+    }
+
     /// <summary>
     /// PostgreSQL's Russian stemmer reduces дезертировали and дезертировавших to дезертирова, солдаты
     /// and солдатами to солдат, воинской части and воинских частях to воинск част. (It does not join

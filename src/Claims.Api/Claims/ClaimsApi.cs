@@ -4,6 +4,7 @@ using Claims.Api.Evidence;
 using Claims.Api.Infrastructure;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Claims.Api.Claims;
@@ -116,16 +117,23 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
-        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, CancellationToken ct)
     {
         if (!cursors.TryUnprotect(query.Cursor, query.Scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
 
-        var search = ClaimSearch.Build(query, after);
+        var search = ClaimSearch.Build(query, after, options.Value);
         await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<RankedClaimRow>(new CommandDefinition(search.Sql, search.Parameters, cancellationToken: ct))).AsList();
+        // One round trip either way: the plan setting, when there is one, travels in the same batch.
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(search.Sql, search.Parameters, cancellationToken: ct));
+        if (search.PlannedPerQuery)
+        {
+            await results.ReadAsync<string>();
+        }
+
+        var rows = (await results.ReadAsync<RankedClaimRow>()).AsList();
         return TypedResults.Ok(rows.ToPage(query.Size, r => r.ToClaim(), search.Position, cursors, query.Scope));
     }
 

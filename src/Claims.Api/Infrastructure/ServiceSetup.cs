@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Claims.Api.Auth;
+using Claims.Api.Claims;
 using Claims.Api.Seeding;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -30,6 +31,9 @@ public static class ServiceSetup
                 "Paging:CursorKey must be base64 of at least 32 bytes.")
             .ValidateOnStart();
         services.AddSingleton<CursorProtector>();
+        services.AddOptions<SearchOptions>().Bind(configuration.GetSection("Search"))
+            .Validate(o => o.RelevanceWindow is >= 1 and <= 100_000, "Search:RelevanceWindow must be between 1 and 100000.")
+            .ValidateOnStart();
         services.AddSingleton<Idempotency>();
         services.AddHostedService<IdempotencyCleanup>();
 

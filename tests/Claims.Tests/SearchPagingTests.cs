@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Claims.Tests.Infrastructure;
+
+namespace Claims.Tests;
+
+/// <summary>
+/// Searches page through their matches in every order: a time order returns each match once, in
+/// order, for a common, an occasional and a rare word; relevance ranks a window of the newest
+/// matches (five here, Search:RelevanceWindow, 500 in production), best first, and pages through
+/// it, yet finds a rare word's matches however old.
+/// </summary>
+public sealed class SearchPagingTests : IClassFixture<ApiFactory>
+{
+    private const int Window = 5;
+    private readonly HttpClient _client;
+
+    public SearchPagingTests(ApiFactory api)
+    {
+        api.Settings["Search:RelevanceWindow"] = Window.ToString(CultureInfo.InvariantCulture);
+        _client = api.CreateClient();
+    }
+
+    [Theory]
+    [InlineData("-updatedAt", 1)]
+    [InlineData("-updatedAt", 4)]
+    [InlineData("-createdAt", 3)]
+    [InlineData("-firstReportedOn", 2)]
+    [InlineData("-firstReportedOn", 50)]
+    public async Task PagingATimeOrderReturnsEveryMatchOfACommonOrRareWordOnceInOrder(string sort, int limit)
+    {
+        var tag = NewTag();
+        // Oldest first: a rare word only in the two oldest claims, a common word in all, a word in
+        // every third; reported one day apart, newest last.
+        var created = new List<(Guid Id, string Statement)>();
+        for (var i = 0; i < 24; i++)
+        {
+            var statement = (i < 2 ? "Quillwort depot " : "") + (i % 3 == 0 ? "Sandpiper convoy " : "Convoy ") + $"moved at dawn, report {i}.";
+            created.Add((await CreateAsync(statement, tag, new DateOnly(2024, 1, 1).AddDays(i)), statement));
+        }
+
+        var newestFirst = ((IEnumerable<(Guid Id, string Statement)>)created).Reverse().ToList();
+        foreach (var word in new[] { "convoy", "sandpiper", "quillwort" })
+        {
+            var expected = newestFirst.Where(c => c.Statement.Contains(word, StringComparison.OrdinalIgnoreCase)).Select(c => c.Id).ToList();
+
+            var found = await AllAsync($"tag={tag}&q={word}&sort={sort}", limit);
+
+            Assert.Equal(expected, found);
+        }
+    }
+
+    [Fact]
+    public async Task RelevanceFindsARareWordsOldMatchesAndRanksOnlyTheNewestWindowOfACommonWord()
+    {
+        var tag = NewTag();
+        var old = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            old.Add(await CreateAsync($"Quillwort ferry sighted, report {i}.", tag, null));
+        }
+
+        // Many newer claims without the word: the two above are far from the newest.
+        for (var i = 0; i < 40; i++)
+        {
+            await CreateAsync($"Ferry sighted, report {i}.", tag, null);
+        }
+
+        var recent = new List<Guid>();
+        for (var i = 0; i < Window + 2; i++)
+        {
+            recent.Add(await CreateAsync($"Marram ferry sighted, report {i}.", tag, null));
+        }
+
+        var rare = await AllAsync($"tag={tag}&q=quillwort", 1);
+        var common = await AllAsync($"tag={tag}&q=marram", 2);
+
+        Assert.Equal(old.Order(), rare.Order());
+        Assert.Equal(recent.Skip(2).Order(), common.Order());
+    }
+
+    [Fact]
+    public async Task RelevanceRanksTheNewestMatchesBestFirstAndTimeOrdersStillReachEveryMatch()
+    {
+        var tag = NewTag();
+        // Oldest first: three strong matches that fall outside the window, then five newer ones, of
+        // which the second newest mentions the word twice and so ranks first.
+        var oldStrong = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            oldStrong.Add(await CreateAsync($"Kestrelfield drills: kestrelfield units at kestrelfield range {i}.", tag, null));
+        }
+
+        var recent = new List<Guid>();
+        for (var i = 0; i < Window; i++)
+        {
+            recent.Add(await CreateAsync(i == Window - 2 ? $"Kestrelfield troops left kestrelfield, report {i}." : $"Troops were seen near Kestrelfield, report {i}.", tag, null));
+        }
+
+        var ranked = await AllAsync($"tag={tag}&q=kestrelfield", 200);
+        var newest = await AllAsync($"tag={tag}&q=kestrelfield&sort=-updatedAt", 200);
+
+        Assert.Equal(recent.Order(), ranked.Order());
+        Assert.Equal(recent[Window - 2], ranked[0]);
+        Assert.Equal(((IEnumerable<Guid>)recent).Reverse().Concat(((IEnumerable<Guid>)oldStrong).Reverse()), newest);
+    }
+
+    [Fact]
+    public async Task PagingThroughTheRankedWindowReturnsEachOfItsClaimsOnceInRankOrder()
+    {
+        var tag = NewTag();
+        for (var i = 0; i < Window + 3; i++)
+        {
+            await CreateAsync(string.Join(' ', Enumerable.Repeat("Marshwren", 1 + (i % 3))) + $" convoy sighted, report {i}.", tag, null);
+        }
+
+        var whole = await AllAsync($"tag={tag}&q=marshwren", 200);
+        var paged = await AllAsync($"tag={tag}&q=marshwren", 2);
+
+        Assert.Equal(Window, whole.Count);
+        Assert.Equal(whole, paged);
+    }
+
+    private static string NewTag() => "paging-" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<Guid> CreateAsync(string statement, string tag, DateOnly? firstReportedOn)
+    {
+        var response = await _client.PostAsJsonAsync("/claims", new { statement, language = "en", tags = new[] { tag }, firstReportedOn });
+        return (await response.ReadJsonAsync(HttpStatusCode.Created)).Id();
+    }
+
+    /// <summary>The ids of every claim the query finds, following nextCursor to the last page.</summary>
+    private async Task<List<Guid>> AllAsync(string query, int limit)
+    {
+        var ids = new List<Guid>();
+        string? cursor = null;
+        do
+        {
+            var page = await (await _client.GetAsync($"/claims?{query}&limit={limit}{(cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor))}"))
+                .ReadJsonAsync(HttpStatusCode.OK);
+            ids.AddRange(page.GetProperty("items").EnumerateArray().Select(c => c.Id()));
+            cursor = page.GetProperty("nextCursor").GetString();
+            Assert.True(ids.Count < 500, "Paging did not end.");
+        }
+        while (cursor is not null);
+
+        return ids;
+    }
+}
