@@ -186,10 +186,11 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
             // as substrings of the statement. English claims skip that test: the English stemmer
             // matches the forms of a word, and skipping it halves the cost of reading a common term
-            // newest first. Below three characters the trigram index cannot help, so short queries
-            // stay with the full-text match alone.
+            // newest first. Tags are stored in canonical case, so the language test needs no lower(),
+            // which costs more per row than the rest of the filter. Below three characters the
+            // trigram index cannot help, so short queries stay with the full-text match alone.
             match = text.Length >= 3
-                ? "(c.search_vector @@ s.query OR (search_config(c.language) <> 'english'::regconfig AND c.statement ILIKE @Like))"
+                ? "(c.search_vector @@ s.query OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
                 : "c.search_vector @@ s.query";
             parameters.Add("Q", text);
             parameters.Add("Like", Patterns.Contains(text));
