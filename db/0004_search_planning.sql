@@ -26,3 +26,13 @@ $fn$;
 -- to read the whole updated_at index for a word no claim contains. Ten times the sample knows ten
 -- times the words, and estimates an unknown one ten times lower. It takes effect at the next ANALYZE.
 ALTER TABLE claims ALTER COLUMN search_vector SET STATISTICS 1000;
+
+-- GIN indexes normally queue new entries in a pending list and merge them in batches, which makes
+-- writes cheaper but makes every search read the whole list: after ten thousand new claims a rare
+-- word's look-up took 29 ms instead of 0.3 ms. Claims are searched far more often than written,
+-- so new entries go straight into the index.
+ALTER INDEX claims_search_vector_idx SET (fastupdate = off);
+ALTER INDEX claims_statement_trgm_idx SET (fastupdate = off);
+ALTER INDEX claims_tags_idx SET (fastupdate = off);
+ALTER INDEX sources_name_trgm_idx SET (fastupdate = off);
+SELECT gin_clean_pending_list(i) FROM unnest(ARRAY['claims_search_vector_idx', 'claims_statement_trgm_idx', 'claims_tags_idx', 'sources_name_trgm_idx']::regclass[]) AS i;

@@ -11,7 +11,7 @@ if (string.IsNullOrWhiteSpace(connectionString))
 switch (args.FirstOrDefault())
 {
     case "generate" when int.TryParse(Option(args, "--claims"), out var claims) && claims > 0:
-        await DataGenerator.RunAsync(connectionString, claims, Console.Out);
+        DataGenerator.Run(connectionString, claims, Console.Out);
         return 0;
     case "run":
         return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme: args.Contains("--write-readme"), Console.Out);
