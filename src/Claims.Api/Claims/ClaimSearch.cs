@@ -184,12 +184,14 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             parameters.Add("Cjk", cjk);
             // Words glued to particles (Korean), in forms 'simple' does not stem (Ukrainian) or
             // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
-            // as substrings of the statement. English claims skip that test: the English stemmer
-            // matches the forms of a word, and skipping it halves the cost of reading a common term
-            // newest first. Tags are stored in canonical case, so the language test needs no lower(),
-            // which costs more per row than the rest of the filter. Below three characters the
-            // trigram index cannot help, so short queries stay with the full-text match alone.
-            match = text.Length >= 3
+            // as substrings of the statement, when the query is written in such a script. A query in
+            // Latin letters is matched word by word (English stemmed): its substring test read the
+            // trigram index's long lists for Latin trigrams, 9 ms for a village name that 80 claims
+            // contain, against 0.3 ms for the words. English claims skip the test too, their stemmer
+            // matches the forms of a word, and skipping it halves the cost of reading a common word
+            // newest first (tags are stored in canonical case, so that test needs no lower()). Below
+            // three characters the trigram index cannot help.
+            match = text.Length >= 3 && text.Any(ch => ch > '\u024F' && char.IsLetter(ch))
                 ? "(c.search_vector @@ s.query OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
                 : "c.search_vector @@ s.query";
             parameters.Add("Q", text);
