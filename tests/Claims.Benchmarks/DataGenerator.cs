@@ -23,11 +23,12 @@ public static class DataGenerator
     private const int ChunkSize = 20_000;
 
     /// <summary>
-    /// Connections that load, and then that build indexes: one per core. A third connection and parallel
-    /// B-tree builds (max_parallel_maintenance_workers) were both slower on two cores; both phases keep
-    /// the cores busy already.
+    /// Connections that load, and then that build indexes: one per core, at most four, since each index
+    /// build may take maintenance_work_mem on the server. A third connection and parallel B-tree builds
+    /// (max_parallel_maintenance_workers) were both slower on two cores; both phases keep the cores
+    /// busy already.
     /// </summary>
-    private static readonly int Connections = Math.Max(1, Environment.ProcessorCount);
+    private static readonly int Connections = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     private static readonly string[] Tables = ["sources", "claims", "evidence", "claim_status_changes"];
 
@@ -69,13 +70,27 @@ public static class DataGenerator
 
         output.WriteLine($"Generating {claims:N0} claims, {sources:N0} sources and ~{claims * 3L:N0} evidence rows...");
         var total = Stopwatch.StartNew();
+        // Ctrl+C would end the process before the finally below puts the keys and indexes back: it
+        // stops the load after the chunks in hand instead, and the restore runs to its end.
+        using var stop = new CancellationTokenSource();
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            if (!stop.IsCancellationRequested)
+            {
+                output.WriteLine("Stopping the load; the keys and indexes are being put back...");
+                stop.Cancel();
+            }
+        }
+
+        Console.CancelKeyPress += OnCancel;
         var dropped = DropForLoad(db);
         var loaded = false;
         try
         {
             var load = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var evidence = Load(db, claims, sources);
+            var evidence = Load(db, claims, sources, stop.Token);
             load.Stop();
             var rows = sources + claims * 2L + evidence;
             output.WriteLine($"Loaded {rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s: {claims / load.Elapsed.TotalSeconds:N0} claims/s, {rows / load.Elapsed.TotalSeconds:N0} rows/s "
@@ -197,7 +212,7 @@ public static class DataGenerator
     /// Runs the jobs on that many connections, each on its own thread, always the highest priority job
     /// whose prerequisites are done. The first failure stops the handing out and is rethrown.
     /// </summary>
-    private static void RunJobs(NpgsqlDataSource db, int connections, IEnumerable<Job> jobs, string setup = "")
+    private static void RunJobs(NpgsqlDataSource db, int connections, IEnumerable<Job> jobs, string setup = "", CancellationToken cancel = default)
     {
         var pending = jobs.OrderByDescending(j => j.Priority).ToList();
         var done = new HashSet<Job>();
@@ -232,6 +247,13 @@ public static class DataGenerator
 
                         if (failure is not null)
                         {
+                            return;
+                        }
+
+                        if (cancel.IsCancellationRequested)
+                        {
+                            failure ??= new OperationCanceledException("The load was stopped.", cancel);
+                            Monitor.PulseAll(gate);
                             return;
                         }
 
@@ -272,7 +294,7 @@ public static class DataGenerator
     /// Sources, then claims in chunks, each chunk's history and evidence once the chunk is in; all on a few
     /// connections at once, since without foreign keys the tables do not wait for each other.
     /// </summary>
-    private static long Load(NpgsqlDataSource db, int claims, int sources)
+    private static long Load(NpgsqlDataSource db, int claims, int sources, CancellationToken cancel)
     {
         var facts = new ClaimFacts[claims];
         var start = DateTime.UtcNow.AddYears(-2);
@@ -297,7 +319,7 @@ public static class DataGenerator
             jobs.Add(new($"evidence {from}", "evidence", -from - claims, c => Interlocked.Add(ref evidence, CopyEvidence(c, from, to, facts, sourceIds)), chunk));
         }
 
-        RunJobs(db, Connections, jobs);
+        RunJobs(db, Connections, jobs, cancel: cancel);
         return evidence;
     }
 

@@ -11,8 +11,16 @@ if (string.IsNullOrWhiteSpace(connectionString))
 switch (args.FirstOrDefault())
 {
     case "generate" when int.TryParse(Option(args, "--claims"), out var claims) && claims > 0:
-        DataGenerator.Run(connectionString, claims, Console.Out);
-        return 0;
+        try
+        {
+            DataGenerator.Run(connectionString, claims, Console.Out);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Stopped: the rows loaded so far stay, with every key and index back.");
+            return 130;
+        }
     case "run":
         return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme: args.Contains("--write-readme"), Console.Out);
     default:

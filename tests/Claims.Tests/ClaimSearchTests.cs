@@ -297,14 +297,17 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task PartOfACyrillicWordFindsLongerWordsWhileLatinWordsAreMatchedWhole(string sort)
     {
         var tag = NewTag();
-        var english = await CreateAsync("Officials in Pyongyang denied sending troops to Pokrovsk.", tag);
+        var english = await CreateAsync("Officials in Pyongyang denied sending troops to Покровська.", tag);
         var ukrainian = await CreateAsync("Військових із Pyongyang перекинули до Покровська.", tag, language: "uk");
 
         var cyrillicPart = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("Покровськ")}&sort={sort}");
+        var cyrillicWord = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("Покровська")}&sort={sort}");
         var latinPart = await AllAsync($"tag={tag}&q=ongya&sort={sort}");
         var latinWord = await AllAsync($"tag={tag}&q=Pyongyang&sort={sort}");
 
+        // English claims are matched by words only, also for a Cyrillic word they quote.
         Assert.Equal([ukrainian], Ids(cyrillicPart));
+        Assert.Equal(new[] { english, ukrainian }.Order(), Ids(cyrillicWord).Order());
         Assert.Empty(latinPart);
         Assert.Equal(new[] { english, ukrainian }.Order(), Ids(latinWord).Order());
     }
@@ -398,17 +401,20 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task LikeWildcardsInQMatchOnlyThemselves()
     {
+        // Cyrillic queries, so that they reach the substring match where % and _ would be wildcards.
         var tag = NewTag();
-        var percent = await CreateAsync("Hromadske: 100% of the unit deserted.", tag);
-        var digits = await CreateAsync("Suspilne: 1000 soldiers deserted.", tag);
-        var underscore = await CreateAsync("Business Insider cites the file unit_18_roster.", tag);
+        var percent = await CreateAsync("Громадське: 100% частини дезертирували.", tag, language: "uk");
+        var digits = await CreateAsync("Суспільне: 1000 солдатів дезертирували.", tag, language: "uk");
+        var underscore = await CreateAsync("Видання цитує файл частина_18_список.", tag, language: "uk");
+        var other = await CreateAsync("Видання цитує файл частинаX18Xсписок.", tag, language: "uk");
 
-        var byPercent = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("100%")}");
-        var byUnderscore = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("unit_18")}");
+        var byPercent = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("100% частин")}");
+        var byUnderscore = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("частина_18")}");
 
         Assert.Equal([percent], Ids(byPercent));
         Assert.DoesNotContain(digits, Ids(byPercent));
         Assert.Equal([underscore], Ids(byUnderscore));
+        Assert.DoesNotContain(other, Ids(byUnderscore));
     }
 
     [Theory]

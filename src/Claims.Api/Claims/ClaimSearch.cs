@@ -20,7 +20,7 @@ public sealed record ClaimQuery(
     [property: Description("First reported on or before this day (ISO date).")][FromQuery(Name = "reportedTo")] DateOnly? ReportedTo,
     [property: Description("Changed at or after this moment (ISO 8601 with offset).")][FromQuery(Name = "updatedSince")] DateTimeOffset? UpdatedSince,
     [property: Description("Words to search for in statement and summary, in any language."), MaxLength(500)][FromQuery(Name = "q")] string? Q,
-    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the 500 most recently changed matches)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance")][FromQuery(Name = "sort")] string? Sort,
+    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 500 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance")][FromQuery(Name = "sort")] string? Sort,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
     [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
 {
@@ -184,14 +184,15 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             parameters.Add("Cjk", cjk);
             // Words glued to particles (Korean), in forms 'simple' does not stem (Ukrainian) or
             // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
-            // as substrings of the statement, when the query is written in such a script. A query in
+            // as substrings of the statements in those languages, when the query is written in such
+            // a script; an English claim quoting a Cyrillic word is found by the whole word. A query in
             // Latin letters is matched word by word (English stemmed): its substring test read the
             // trigram index's long lists for Latin trigrams, 9 ms for a village name that 80 claims
             // contain, against 0.3 ms for the words. English claims skip the test too, their stemmer
             // matches the forms of a word, and skipping it halves the cost of reading a common word
-            // newest first (tags are stored in canonical case, so that test needs no lower()). Below
+            // newest first (language tags are stored in canonical case, so that test needs no lower()). Below
             // three characters the trigram index cannot help.
-            match = text.Length >= 3 && text.Any(ch => ch > '\u024F' && char.IsLetter(ch))
+            match = text.Length >= 3 && text.Any(IsNonLatinLetter)
                 ? "(c.search_vector @@ s.query OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
                 : "c.search_vector @@ s.query";
             parameters.Add("Q", text);
@@ -265,6 +266,19 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             ? new ClaimSearch(sql, parameters, position, PlannedPerQuery: false)
             : new ClaimSearch(PlanPerQuery + sql, parameters, position, PlannedPerQuery: true);
     }
+
+    // Letters of any script but Latin: Basic Latin to Latin Extended-B, Latin Extended Additional
+    // (Vietnamese), Latin Extended-C, -D, -E and the fullwidth forms stay with the full-text match.
+    private static bool IsNonLatinLetter(char ch) => char.IsLetter(ch) && ch switch
+    {
+        <= '\u024F' => false,
+        >= '\u1E00' and <= '\u1EFF' => false,
+        >= '\u2C60' and <= '\u2C7F' => false,
+        >= '\uA720' and <= '\uA7FF' => false,
+        >= '\uAB30' and <= '\uAB6F' => false,
+        >= '\uFF21' and <= '\uFF5A' => false,
+        _ => true,
+    };
 }
 
 /// <summary>The query side of the two-character pieces that db/0002_search.sql indexes for CJK scripts.</summary>

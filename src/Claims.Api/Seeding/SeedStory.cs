@@ -90,7 +90,7 @@ public static class SeedStory
                 ids = story.Claims.Select(c => c.Id).ToArray(),
                 statements = story.Claims.Select(c => c.Statement).ToArray(),
                 summaries = story.Claims.Select(c => c.Summary).ToArray(),
-                languages = story.Claims.Select(c => c.Language).ToArray(),
+                languages = story.Claims.Select(c => ClaimRules.NormalizeLanguage(c.Language)).ToArray(),
                 tags = story.Claims.Select(c => string.Join(',', c.Tags)).ToArray(),
                 reportedOn = story.Claims.Select(c => c.FirstReportedOn?.ToDateTime(TimeOnly.MinValue)).ToArray(),
                 statuses = story.Claims.Select(c => c.Status.ToName()).ToArray(),
