@@ -9,16 +9,19 @@ namespace Claims.Tests;
 /// Searches page through their matches in every order: a time order returns each match once, in
 /// order, for a common, an occasional and a rare word; relevance ranks a window of the newest
 /// matches (five here, Search:RelevanceWindow, 500 in production), best first, and pages through
-/// it, yet finds a rare word's matches however old.
+/// it, yet finds a rare word's matches however old. Run twice: reading newest first through the
+/// whole (small) table, and giving way to the full-text index after a single claim per match.
 /// </summary>
-public sealed class SearchPagingTests : IClassFixture<ApiFactory>
+public abstract class SearchPagingTests
 {
     private const int Window = 5;
     private readonly HttpClient _client;
 
-    public SearchPagingTests(ApiFactory api)
+    protected SearchPagingTests(ApiFactory api, int walkPerMatch, int minimumWalk)
     {
         api.Settings["Search:RelevanceWindow"] = Window.ToString(CultureInfo.InvariantCulture);
+        api.Settings["Search:WalkPerMatch"] = walkPerMatch.ToString(CultureInfo.InvariantCulture);
+        api.Settings["Search:MinimumWalk"] = minimumWalk.ToString(CultureInfo.InvariantCulture);
         _client = api.CreateClient();
     }
 
@@ -148,3 +151,9 @@ public sealed class SearchPagingTests : IClassFixture<ApiFactory>
         return ids;
     }
 }
+
+/// <summary>The production walk: these tables are small enough to be read newest first in full.</summary>
+public sealed class SearchPagingReadingNewestFirstTests(ApiFactory api) : SearchPagingTests(api, walkPerMatch: 40, minimumWalk: 4000), IClassFixture<ApiFactory>;
+
+/// <summary>A walk of one claim per match: most pages come up short and are read through the full-text index.</summary>
+public sealed class SearchPagingThroughTheIndexTests(ApiFactory api) : SearchPagingTests(api, walkPerMatch: 1, minimumWalk: 1), IClassFixture<ApiFactory>;

@@ -98,6 +98,9 @@ internal record ClaimRow
 internal sealed record RankedClaimRow : ClaimRow
 {
     public float Rank { get; init; }
+
+    /// <summary>With sort=relevance: how many matches the ranked window holds.</summary>
+    public long WindowSize { get; init; }
 }
 
 /// <summary>A near-duplicate of a proposed statement.</summary>

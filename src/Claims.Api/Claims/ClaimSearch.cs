@@ -6,6 +6,7 @@ using Claims.Api.Infrastructure;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 
 namespace Claims.Api.Claims;
 
@@ -94,21 +95,36 @@ public sealed class SearchOptions
     /// <summary>How many of the most recently changed matches sort=relevance ranks (500 by default).</summary>
     public int RelevanceWindow { get; set; } = 500;
 
+    /// <summary>
+    /// How many claims a search may read newest first for each match it needs (40 by default)
+    /// before it collects the word's matches through the full-text index instead.
+    /// </summary>
+    public int WalkPerMatch { get; set; } = 40;
+
+    /// <summary>The fewest claims a search reads newest first (4,000 by default).</summary>
+    public int MinimumWalk { get; set; } = 4000;
+
+    internal long Walk(int needed) => Math.Max(MinimumWalk, (long)needed * WalkPerMatch);
 }
 
-/// <summary>The SQL of one claims search: filters that each have an index, and a keyset on the chosen order.</summary>
-internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Func<RankedClaimRow, Cursor> Position, bool PlannedPerQuery)
+/// <summary>
+/// The SQL of one claims search: filters that each have an index, and a keyset on the chosen order.
+/// With q there are two ways to read a page. Recent reads the chosen order's index newest first and
+/// tests each claim: cheap for a common word, and exact whenever it fills its page (or relevance
+/// window). Indexed collects every match through the full-text index and sorts them: cheap for a
+/// rare word. A search runs Recent
+/// first unless its scope is known to be rare (<see cref="SearchPlans"/>), and Indexed when Recent
+/// comes up short: at most <see cref="SearchOptions.WalkPerMatch"/> claims for each match it needs,
+/// and at least <see cref="SearchOptions.MinimumWalk"/>. Each shape is fixed by its SQL and runs on
+/// one generic plan: planning per query (0.3 ms, and stalls of 50 ms under load) was what a search
+/// cost most.
+/// </summary>
+internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParameters Parameters, Func<RankedClaimRow, Cursor> Position, int Needed, bool Relevance)
 {
-    // Whether to read the index newest first and test each claim, or to collect a word's matches
-    // through the full-text index and sort them, depends on how common the word is. A prepared
-    // statement switches to one generic plan after five runs, and the generic plan made for a common
-    // word read the whole index for a rare one (19 s at a million claims). With q, the statement is
-    // planned for its own values (about 0.5 ms), for this statement's transaction only: the other
-    // statements keep their cached plans.
-    private const string PlanPerQuery = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true);\n";
-
     // A query in any language: English and Russian stemmed, everything else word for word. An
-    // empty part (stop words only) matches nothing and harms nothing.
+    // empty part (stop words only) matches nothing and harms nothing. Computed once per statement
+    // (a scalar subquery of a materialized CTE): in a generic plan an inline expression would be
+    // evaluated again for every claim tested.
     private const string TsQuery =
         "websearch_to_tsquery('english', @Q) || websearch_to_tsquery('russian', @Q) || websearch_to_tsquery('simple', @Q)";
 
@@ -117,39 +133,63 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
     // adjacent, so that 훈련 finds 훈련을 and 러시아 finds 러시아에서.
     private const string CjkQuery = " || to_tsquery('simple', @Cjk)";
 
-    public static ClaimSearch Build(ClaimQuery query, Cursor? after, SearchOptions options)
+    private const string Query = "(SELECT query FROM s)";
+
+    // Each shape is written to be read one way whatever the words, but PostgreSQL keeps planning a
+    // prepared statement for its values while those plans look cheaper than the generic one, and a
+    // rare word's plan always does: 0.3 ms of planning per search, and stalls of 50 to 100 ms on a
+    // busy server. The setting holds for this statement's transaction only.
+    public const string GenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true);\n";
+
+    /// <summary>Runs <see cref="Sql"/> or <see cref="IndexedSql"/>: one round trip, the plan setting included.</summary>
+    public async Task<List<RankedClaimRow>> ReadAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {
-        var where = new List<string>();
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, Parameters, cancellationToken: ct));
+        if (sql.StartsWith(GenericPlan, StringComparison.Ordinal))
+        {
+            await results.ReadAsync<string>();
+        }
+
+        return (await results.ReadAsync<RankedClaimRow>()).AsList();
+    }
+
+    /// <summary>Whether the rows Recent returned are the whole answer.</summary>
+    public bool IsComplete(IReadOnlyList<RankedClaimRow> rows) =>
+        Relevance ? rows.Count > 0 && rows[0].WindowSize >= Needed : rows.Count >= Needed;
+
+    public static ClaimSearch Build(ClaimQuery query, Cursor? after, SearchOptions options, bool knownRare)
+    {
+        var filters = new List<string>();
         var parameters = new DynamicParameters();
         parameters.Add("Take", query.Size + 1);
 
         if (query.Statuses.Length == 1)
         {
             // Equality, not ANY: PostgreSQL 15 reads (status, key, id) in key order only for one value.
-            where.Add("c.status = @Status");
+            filters.Add("c.status = @Status");
             parameters.Add("Status", query.Statuses[0]);
         }
         else if (query.Statuses.Length > 1)
         {
-            where.Add("c.status = ANY(@Statuses)");
+            filters.Add("c.status = ANY(@Statuses)");
             parameters.Add("Statuses", query.Statuses);
         }
 
         if (query.Tags.Length > 0)
         {
-            where.Add("c.tags @> @Tags");
+            filters.Add("c.tags @> @Tags");
             parameters.Add("Tags", query.Tags);
         }
 
         if (query.NormalizedLanguage is { } language)
         {
-            where.Add("c.language = @Language");
+            filters.Add("c.language = @Language");
             parameters.Add("Language", language);
         }
 
         if (query.SourceId is { } sourceId)
         {
-            where.Add(query.Stance is null
+            filters.Add(query.Stance is null
                 ? "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId)"
                 : "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId AND e.stance = @Stance)");
             parameters.Add("SourceId", sourceId);
@@ -159,44 +199,20 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
         // Written with the same expression as the -firstReportedOn index, so that one index serves both.
         if (query.ReportedFrom is { } from)
         {
-            where.Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom");
+            filters.Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom");
             parameters.Add("ReportedFrom", from);
         }
 
         if (query.ReportedTo is { } to)
         {
-            where.Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo");
+            filters.Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo");
             parameters.Add("ReportedTo", to);
         }
 
         if (query.UpdatedSince is { } since)
         {
-            where.Add("c.updated_at >= @UpdatedSince");
+            filters.Add("c.updated_at >= @UpdatedSince");
             parameters.Add("UpdatedSince", since.UtcDateTime);
-        }
-
-        var tsQuery = "";
-        var match = "";
-        if (query.Text is { } text)
-        {
-            var cjk = CjkBigrams.Query(text);
-            tsQuery = $"SELECT {TsQuery}{(cjk is null ? "" : CjkQuery)} AS query";
-            parameters.Add("Cjk", cjk);
-            // Words glued to particles (Korean), in forms 'simple' does not stem (Ukrainian) or
-            // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
-            // as substrings of the statements in those languages, when the query is written in such
-            // a script; an English claim quoting a Cyrillic word is found by the whole word. A query in
-            // Latin letters is matched word by word (English stemmed): its substring test read the
-            // trigram index's long lists for Latin trigrams, 9 ms for a village name that 80 claims
-            // contain, against 0.3 ms for the words. English claims skip the test too, their stemmer
-            // matches the forms of a word, and skipping it halves the cost of reading a common word
-            // newest first (language tags are stored in canonical case, so that test needs no lower()). Below
-            // three characters the trigram index cannot help.
-            match = text.Length >= 3 && text.Any(IsNonLatinLetter)
-                ? "(c.search_vector @@ s.query OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
-                : "c.search_vector @@ s.query";
-            parameters.Add("Q", text);
-            parameters.Add("Like", Patterns.Contains(text));
         }
 
         var (key, position) = query.EffectiveSort switch
@@ -222,50 +238,131 @@ internal sealed record ClaimSearch(string Sql, DynamicParameters Parameters, Fun
             });
         }
 
-        var source = query.Text is null ? "claims c" : $"claims c CROSS JOIN ({tsQuery}) s";
-        var rank = query.Text is null ? "0::real" : "ts_rank(c.search_vector, s.query)::real";
-        if (match.Length > 0)
+        if (query.Text is not { } text)
         {
-            where.Add(match);
+            if (keyset.Length > 0)
+            {
+                filters.Add(keyset);
+            }
+
+            return new ClaimSearch($"""
+                SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+                FROM claims c
+                {Where(filters)}
+                ORDER BY {key} DESC, c.id DESC
+                LIMIT @Take
+                """, null, parameters, position, query.Size + 1, Relevance: false);
         }
+
+        var cjk = CjkBigrams.Query(text);
+        var with = GenericPlan + $"WITH s AS MATERIALIZED (SELECT {TsQuery}{(cjk is null ? "" : CjkQuery)} AS query)";
+        parameters.Add("Q", text);
+        parameters.Add("Cjk", cjk);
+
+        // Words glued to particles (Korean), in forms 'simple' does not stem (Ukrainian) or
+        // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
+        // as substrings of the statements in those languages, when the query is written in such
+        // a script; an English claim quoting a Cyrillic word is found by the whole word. A query in
+        // Latin letters is matched word by word (English stemmed): its substring test read the
+        // trigram index's long lists for Latin trigrams, 9 ms for a village name that 80 claims
+        // contain, against 0.3 ms for the words. English claims skip the test too, their stemmer
+        // matches the forms of a word, and skipping it halves the cost of reading a common word
+        // newest first (language tags are stored in canonical case, so that test needs no lower()). Below
+        // three characters the trigram index cannot help.
+        var substring = text.Length >= 3 && text.Any(IsNonLatinLetter);
+        var match = substring
+            ? $"(c.search_vector @@ {Query} OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
+            : $"c.search_vector @@ {Query}";
+        parameters.Add("Like", Patterns.Contains(text));
 
         if (query.EffectiveSort == ClaimQuery.Relevance)
         {
             // Ranking every match of a common word would read a tenth of the table on every request.
             // Relevance ranks the RelevanceWindow most recently changed matches instead: all of them
-            // for a rarer word, the current ones for a common word, read newest first until the
-            // window is full. The keyset then pages through the ranked window.
+            // for a rarer word, the current ones for a common word. The keyset then pages through
+            // the ranked window. The window keeps ids only; the page's claims are read at the end.
             parameters.Add("Window", options.RelevanceWindow);
-            return new ClaimSearch(PlanPerQuery + $"""
-                SELECT {ClaimsApi.QualifiedColumns("c")}, c.rank
+            parameters.Add("Walk", options.Walk(options.RelevanceWindow));
+            var tested = substring ? "c.id, c.updated_at, c.search_vector, c.language, c.statement" : "c.id, c.updated_at, c.search_vector";
+            var recent = $"""
+                SELECT c.id, c.search_vector
                 FROM (
-                    SELECT {ClaimsApi.QualifiedColumns("c")}, {rank} AS rank
-                    FROM {source}
-                    WHERE {string.Join("\n  AND ", where)}
+                    SELECT {tested}
+                    FROM claims c
+                    {Where(filters)}
                     ORDER BY c.updated_at DESC, c.id DESC
-                    LIMIT @Window) c
-                {(keyset.Length == 0 ? "" : "WHERE " + keyset)}
-                ORDER BY c.rank DESC, c.id DESC
-                LIMIT @Take
-                """, parameters, position, PlannedPerQuery: true);
+                    LIMIT @Walk) c
+                WHERE {match}
+                ORDER BY c.updated_at DESC, c.id DESC
+                LIMIT @Window
+                """;
+            var indexed = $"""
+                SELECT c.id, c.search_vector
+                FROM (
+                    SELECT c.id, c.updated_at, c.search_vector
+                    FROM claims c
+                    {Where([.. filters, match])}
+                    OFFSET 0) c
+                ORDER BY c.updated_at DESC, c.id DESC
+                LIMIT @Window
+                """;
+            return new ClaimSearch(Ranked(knownRare ? indexed : recent), knownRare ? null : Ranked(indexed),
+                parameters, position, options.RelevanceWindow, Relevance: true);
+
+            string Ranked(string window) => $"""
+                {with},
+                window_ AS MATERIALIZED (
+                    SELECT w.id, ts_rank(w.search_vector, {Query})::real AS rank
+                    FROM ({window}) w)
+                SELECT {ClaimsApi.QualifiedColumns("f")}, p.rank, p.window_size
+                FROM (
+                    SELECT c.id, c.rank, (SELECT count(*) FROM window_) AS window_size
+                    FROM window_ c
+                    {(keyset.Length == 0 ? "" : "WHERE " + keyset)}
+                    ORDER BY c.rank DESC, c.id DESC
+                    LIMIT @Take) p
+                JOIN claims f ON f.id = p.id
+                ORDER BY p.rank DESC, p.id DESC
+                """;
         }
 
         if (keyset.Length > 0)
         {
-            where.Add(keyset);
+            filters.Add(keyset);
         }
 
-        var sql = $"""
-            SELECT {ClaimsApi.QualifiedColumns("c")}, {rank} AS rank
-            FROM {source}
-            {(where.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", where))}
-            ORDER BY {key} DESC, c.id DESC
+        // The sort key leaves each inner query by name, so that the outer order is the inner one.
+        parameters.Add("Walk", options.Walk(query.Size + 1));
+        var recentPage = $"""
+            {with}
+            SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+            FROM (
+                SELECT {ClaimsApi.QualifiedColumns("c")}, c.search_vector, {key} AS sort_key
+                FROM claims c
+                {Where(filters)}
+                ORDER BY {key} DESC, c.id DESC
+                LIMIT @Walk) c
+            WHERE {match}
+            ORDER BY c.sort_key DESC, c.id DESC
             LIMIT @Take
             """;
-        return query.Text is null
-            ? new ClaimSearch(sql, parameters, position, PlannedPerQuery: false)
-            : new ClaimSearch(PlanPerQuery + sql, parameters, position, PlannedPerQuery: true);
+        var indexedPage = $"""
+            {with}
+            SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+            FROM (
+                SELECT {ClaimsApi.QualifiedColumns("c")}, {key} AS sort_key
+                FROM claims c
+                {Where([.. filters, match])}
+                OFFSET 0) c
+            ORDER BY c.sort_key DESC, c.id DESC
+            LIMIT @Take
+            """;
+        return new ClaimSearch(knownRare ? indexedPage : recentPage, knownRare ? null : indexedPage,
+            parameters, position, query.Size + 1, Relevance: false);
     }
+
+    private static string Where(IReadOnlyCollection<string> conditions) =>
+        conditions.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", conditions);
 
     // Letters of any script but Latin: Basic Latin to Latin Extended-B, Latin Extended Additional
     // (Vietnamese), Latin Extended-C, -D, -E and the fullwidth forms stay with the full-text match.

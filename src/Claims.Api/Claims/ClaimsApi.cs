@@ -117,23 +117,24 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
-        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, CancellationToken ct)
+        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans, CancellationToken ct)
     {
         if (!cursors.TryUnprotect(query.Cursor, query.Scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
 
-        var search = ClaimSearch.Build(query, after, options.Value);
+        var knownRare = query.Text is not null && plans.IsKnownRare(query.Scope);
+        var search = ClaimSearch.Build(query, after, options.Value, knownRare);
         await using var connection = await db.OpenConnectionAsync(ct);
-        // One round trip either way: the plan setting, when there is one, travels in the same batch.
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(search.Sql, search.Parameters, cancellationToken: ct));
-        if (search.PlannedPerQuery)
+        var rows = await search.ReadAsync(connection, search.Sql, ct);
+        if (search.IndexedSql is not null && !search.IsComplete(rows))
         {
-            await results.ReadAsync<string>();
+            // Too few matches among the newest claims: the word is rare here, read its index instead.
+            plans.RememberRare(query.Scope);
+            rows = await search.ReadAsync(connection, search.IndexedSql, ct);
         }
 
-        var rows = (await results.ReadAsync<RankedClaimRow>()).AsList();
         return TypedResults.Ok(rows.ToPage(query.Size, r => r.ToClaim(), search.Position, cursors, query.Scope));
     }
 

@@ -31,8 +31,11 @@ public static class ServiceSetup
                 "Paging:CursorKey must be base64 of at least 32 bytes.")
             .ValidateOnStart();
         services.AddSingleton<CursorProtector>();
+        services.AddSingleton<SearchPlans>();
         services.AddOptions<SearchOptions>().Bind(configuration.GetSection("Search"))
             .Validate(o => o.RelevanceWindow is >= 1 and <= 100_000, "Search:RelevanceWindow must be between 1 and 100000.")
+            .Validate(o => o.WalkPerMatch is >= 1 and <= 1000, "Search:WalkPerMatch must be between 1 and 1000.")
+            .Validate(o => o.MinimumWalk is >= 1 and <= 1_000_000, "Search:MinimumWalk must be between 1 and 1000000.")
             .ValidateOnStart();
         services.AddSingleton<Idempotency>();
         services.AddHostedService<IdempotencyCleanup>();
