@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Claims.Api.Claims;
 using Claims.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Claims.Tests;
 
@@ -16,6 +18,7 @@ public abstract class SearchPagingTests
 {
     private const int Window = 5;
     private readonly HttpClient _client;
+    private readonly SearchPlans _plans;
 
     protected SearchPagingTests(ApiFactory api, int walkPerMatch, int minimumWalk)
     {
@@ -23,6 +26,7 @@ public abstract class SearchPagingTests
         api.Settings["Search:WalkPerMatch"] = walkPerMatch.ToString(CultureInfo.InvariantCulture);
         api.Settings["Search:MinimumWalk"] = minimumWalk.ToString(CultureInfo.InvariantCulture);
         _client = api.CreateClient();
+        _plans = api.Services.GetRequiredService<SearchPlans>();
     }
 
     [Theory]
@@ -124,6 +128,76 @@ public abstract class SearchPagingTests
         Assert.Equal(Window, whole.Count);
         Assert.Equal(whole, paged);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task PagingAPartOfACyrillicWordReturnsEveryClaimContainingItOnceInOrder(int limit)
+    {
+        var tag = NewTag();
+        // Oldest first: the word's forms in some Ukrainian claims, a neighbouring town in others.
+        var statements = new[]
+        {
+            "Бої біля Покровська тривають.", "Колона рухалася до Мирнограда.", "Під Покровськом збито дрон.",
+            "Мирноград під обстрілом.", "Евакуація з Покровська триває.", "Біля Мирнограда тихо.",
+            "Покровськ без світла.", "Мирноград без води.", "Мирноград і далі під обстрілом.",
+        };
+        var created = new List<(Guid Id, string Statement)>();
+        foreach (var statement in statements)
+        {
+            var response = await _client.PostAsJsonAsync("/claims", new { statement, language = "uk", tags = new[] { tag } });
+            created.Add(((await response.ReadJsonAsync(HttpStatusCode.Created)).Id(), statement));
+        }
+
+        var expected = ((IEnumerable<(Guid Id, string Statement)>)created).Reverse()
+            .Where(c => c.Statement.Contains("покровськ", StringComparison.OrdinalIgnoreCase)).Select(c => c.Id).ToList();
+
+        var found = await AllAsync($"tag={tag}&q={Uri.EscapeDataString("Покровськ")}&sort=-updatedAt", limit);
+
+        Assert.Equal(4, expected.Count);
+        Assert.Equal(expected, found);
+    }
+
+    [Fact]
+    public async Task PagingACommonWordToItsShortLastPageLeavesItsFirstPageReadNewestFirst()
+    {
+        var tag = NewTag();
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateAsync($"Sandwort convoy moved at dawn, report {i}.", tag, null);
+        }
+
+        var found = await AllAsync($"tag={tag}&q=sandwort&sort=-updatedAt", 2);
+
+        Assert.Equal(5, found.Count);
+        Assert.False(_plans.IsKnownRare(Search(tag, "sandwort", 2, "-updatedAt")));
+    }
+
+    [Fact]
+    public async Task AWordMissingFromTheNewestClaimsGoesToTheIndexFromItsFirstPageOn()
+    {
+        var tag = NewTag();
+        var old = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            old.Add(await CreateAsync($"Pennywort depot sighted, report {i}.", tag, null));
+        }
+
+        for (var i = 0; i < 6; i++)
+        {
+            await CreateAsync($"Depot sighted, report {i}.", tag, null);
+        }
+
+        var first = await AllAsync($"tag={tag}&q=pennywort&sort=-updatedAt", 2);
+        var again = await AllAsync($"tag={tag}&q=pennywort&sort=-updatedAt", 2);
+
+        Assert.True(_plans.IsKnownRare(Search(tag, "pennywort", 2, "-updatedAt")));
+        Assert.Equal(((IEnumerable<Guid>)old).Reverse(), first);
+        Assert.Equal(first, again);
+    }
+
+    private static ClaimQuery Search(string tag, string q, int limit, string? sort = null) =>
+        new(null, [tag], null, null, null, null, null, null, q, sort, limit, null);
 
     private static string NewTag() => "paging-" + Guid.NewGuid().ToString("N")[..8];
 

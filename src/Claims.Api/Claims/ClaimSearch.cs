@@ -104,6 +104,9 @@ public sealed class SearchOptions
     /// <summary>The fewest claims a search reads newest first (4,000 by default).</summary>
     public int MinimumWalk { get; set; } = 4000;
 
+    // Written into the SQL, not bound: a generic plan knows a literal limit, and takes a bound one
+    // for a tenth of the table, which could make it sort a popular tag's claims instead of walking.
+    // It comes from configuration, and is the same for every page size below a hundred.
     internal long Walk(int needed) => Math.Max(MinimumWalk, (long)needed * WalkPerMatch);
 }
 
@@ -159,59 +162,74 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
 
     public static ClaimSearch Build(ClaimQuery query, Cursor? after, SearchOptions options, bool knownRare)
     {
-        var filters = new List<string>();
         var parameters = new DynamicParameters();
         parameters.Add("Take", query.Size + 1);
+
+        // Every condition goes into Indexed and into a search without q. Recent reads one index in
+        // order, so it takes in its walk only the conditions that index serves (one status, the
+        // language, the order's own range) and tests the others on the claims it read: under a
+        // generic plan PostgreSQL takes any tag or array of statuses for a rare one, and would
+        // rather collect and sort all of a popular tag's claims than walk.
+        var filters = new List<string>();
+        var walked = new List<string>();
+        var tested = new List<string>();
+        var byUpdate = query.EffectiveSort is "-updatedAt" or ClaimQuery.Relevance;
+        void Add(string condition, bool inWalk)
+        {
+            filters.Add(condition);
+            (inWalk ? walked : tested).Add(condition);
+        }
 
         if (query.Statuses.Length == 1)
         {
             // Equality, not ANY: PostgreSQL 15 reads (status, key, id) in key order only for one value.
-            filters.Add("c.status = @Status");
+            Add("c.status = @Status", byUpdate);
             parameters.Add("Status", query.Statuses[0]);
         }
         else if (query.Statuses.Length > 1)
         {
-            filters.Add("c.status = ANY(@Statuses)");
+            Add("c.status = ANY(@Statuses)", false);
             parameters.Add("Statuses", query.Statuses);
         }
 
         if (query.Tags.Length > 0)
         {
-            filters.Add("c.tags @> @Tags");
+            Add("c.tags @> @Tags", false);
             parameters.Add("Tags", query.Tags);
         }
 
         if (query.NormalizedLanguage is { } language)
         {
-            filters.Add("c.language = @Language");
+            Add("c.language = @Language", byUpdate);
             parameters.Add("Language", language);
         }
 
         if (query.SourceId is { } sourceId)
         {
-            filters.Add(query.Stance is null
+            Add(query.Stance is null
                 ? "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId)"
-                : "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId AND e.stance = @Stance)");
+                : "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId AND e.stance = @Stance)", false);
             parameters.Add("SourceId", sourceId);
             parameters.Add("Stance", query.Stance);
         }
 
         // Written with the same expression as the -firstReportedOn index, so that one index serves both.
+        var byReport = query.EffectiveSort == "-firstReportedOn";
         if (query.ReportedFrom is { } from)
         {
-            filters.Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom");
+            Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom", byReport);
             parameters.Add("ReportedFrom", from);
         }
 
         if (query.ReportedTo is { } to)
         {
-            filters.Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo");
+            Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo", byReport);
             parameters.Add("ReportedTo", to);
         }
 
         if (query.UpdatedSince is { } since)
         {
-            filters.Add("c.updated_at >= @UpdatedSince");
+            Add("c.updated_at >= @UpdatedSince", byUpdate);
             parameters.Add("UpdatedSince", since.UtcDateTime);
         }
 
@@ -282,17 +300,19 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
             // for a rarer word, the current ones for a common word. The keyset then pages through
             // the ranked window. The window keeps ids only; the page's claims are read at the end.
             parameters.Add("Window", options.RelevanceWindow);
-            parameters.Add("Walk", options.Walk(options.RelevanceWindow));
-            var tested = substring ? "c.id, c.updated_at, c.search_vector, c.language, c.statement" : "c.id, c.updated_at, c.search_vector";
+            var walk = options.Walk(options.RelevanceWindow);
+            // Only what the tests need; with a condition on the claims' other columns, all of them.
+            var columns = tested.Count > 0 ? $"{ClaimsApi.QualifiedColumns("c")}, c.search_vector"
+                : substring ? "c.id, c.updated_at, c.search_vector, c.language, c.statement" : "c.id, c.updated_at, c.search_vector";
             var recent = $"""
                 SELECT c.id, c.search_vector
                 FROM (
-                    SELECT {tested}
+                    SELECT {columns}
                     FROM claims c
-                    {Where(filters)}
+                    {Where(walked)}
                     ORDER BY c.updated_at DESC, c.id DESC
-                    LIMIT @Walk) c
-                WHERE {match}
+                    LIMIT {walk}) c
+                {Where([.. tested, match])}
                 ORDER BY c.updated_at DESC, c.id DESC
                 LIMIT @Window
                 """;
@@ -328,21 +348,21 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
 
         if (keyset.Length > 0)
         {
-            filters.Add(keyset);
+            Add(keyset, true);
         }
 
         // The sort key leaves each inner query by name, so that the outer order is the inner one.
-        parameters.Add("Walk", options.Walk(query.Size + 1));
+        var pageWalk = options.Walk(query.Size + 1);
         var recentPage = $"""
             {with}
             SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
             FROM (
                 SELECT {ClaimsApi.QualifiedColumns("c")}, c.search_vector, {key} AS sort_key
                 FROM claims c
-                {Where(filters)}
+                {Where(walked)}
                 ORDER BY {key} DESC, c.id DESC
-                LIMIT @Walk) c
-            WHERE {match}
+                LIMIT {pageWalk}) c
+            {Where([.. tested, match])}
             ORDER BY c.sort_key DESC, c.id DESC
             LIMIT @Take
             """;

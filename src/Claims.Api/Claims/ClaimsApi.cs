@@ -124,14 +124,19 @@ public static class ClaimsApi
             return PageExtensions.BadCursor();
         }
 
-        var knownRare = query.Text is not null && plans.IsKnownRare(query.Scope);
+        var knownRare = query.Text is not null && plans.IsKnownRare(query);
         var search = ClaimSearch.Build(query, after, options.Value, knownRare);
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await search.ReadAsync(connection, search.Sql, ct);
         if (search.IndexedSql is not null && !search.IsComplete(rows))
         {
-            // Too few matches among the newest claims: the word is rare here, read its index instead.
-            plans.RememberRare(query.Scope);
+            // Too few matches among the newest claims: read the word's index instead, and from the
+            // first page on, the next time.
+            if (after is null)
+            {
+                plans.RememberRare(query);
+            }
+
             rows = await search.ReadAsync(connection, search.IndexedSql, ct);
         }
 
