@@ -62,17 +62,7 @@ public abstract class SearchPagingTests
     public async Task RelevanceFindsARareWordsOldMatchesAndRanksOnlyTheNewestWindowOfACommonWord()
     {
         var tag = NewTag();
-        var old = new List<Guid>();
-        for (var i = 0; i < 2; i++)
-        {
-            old.Add(await CreateAsync($"Quillwort ferry sighted, report {i}.", tag, null));
-        }
-
-        // Many newer claims without the word: the two above are far from the newest.
-        for (var i = 0; i < 40; i++)
-        {
-            await CreateAsync($"Ferry sighted, report {i}.", tag, null);
-        }
+        var old = await BuryAsync(tag, "Quillwort", matches: 2, newer: 40);
 
         var recent = new List<Guid>();
         for (var i = 0; i < Window + 2; i++)
@@ -177,16 +167,7 @@ public abstract class SearchPagingTests
     public async Task AWordMissingFromTheNewestClaimsGoesToTheIndexFromItsFirstPageOn()
     {
         var tag = NewTag();
-        var old = new List<Guid>();
-        for (var i = 0; i < 2; i++)
-        {
-            old.Add(await CreateAsync($"Pennywort depot sighted, report {i}.", tag, null));
-        }
-
-        for (var i = 0; i < 6; i++)
-        {
-            await CreateAsync($"Depot sighted, report {i}.", tag, null);
-        }
+        var old = await BuryAsync(tag, "Pennywort", matches: 2, newer: 6);
 
         var first = await AllAsync($"tag={tag}&q=pennywort&sort=-updatedAt", 2);
         var again = await AllAsync($"tag={tag}&q=pennywort&sort=-updatedAt", 2);
@@ -198,6 +179,23 @@ public abstract class SearchPagingTests
 
     private static ClaimQuery Search(string tag, string q, int limit, string? sort = null) =>
         new(null, [tag], null, null, null, null, null, null, q, sort, limit, null);
+
+    /// <summary>Claims with the word, then newer ones without it, so that its matches are far from the newest.</summary>
+    private async Task<List<Guid>> BuryAsync(string tag, string word, int matches, int newer)
+    {
+        var old = new List<Guid>();
+        for (var i = 0; i < matches; i++)
+        {
+            old.Add(await CreateAsync($"{word} depot sighted, report {i}.", tag, null));
+        }
+
+        for (var i = 0; i < newer; i++)
+        {
+            await CreateAsync($"Depot sighted, report {i}.", tag, null);
+        }
+
+        return old;
+    }
 
     private static string NewTag() => "paging-" + Guid.NewGuid().ToString("N")[..8];
 
