@@ -32,6 +32,9 @@ public static class DataGenerator
 
     private static readonly string[] Tables = ["sources", "claims", "evidence", "claim_status_changes"];
 
+    // What a load dropped, until it is back (RecoverInterrupted).
+    private const string Record = "benchmark_dropped";
+
     /// <summary>Claim number n (1-based) has this id, so that pgbench scripts can pick random claims with md5(n::text)::uuid.</summary>
     public static Guid ClaimId(long n) => IdFrom("claim:"u8, n);
 
@@ -84,6 +87,7 @@ public static class DataGenerator
         }
 
         Console.CancelKeyPress += OnCancel;
+        RecoverInterrupted(db, output);
         var dropped = DropForLoad(db);
         var loaded = false;
         try
@@ -170,6 +174,22 @@ public static class DataGenerator
             }
         }
 
+        // Kept in the database until the restore has run, not only in this process: a load that is
+        // killed (kill -9, a lost machine) leaves the definitions to the next run, which puts them back.
+        Execute(connection, $"CREATE TABLE {Record} (kind text NOT NULL, table_name text NOT NULL, name text NOT NULL, definition text NOT NULL)");
+        using (var record = new NpgsqlCommand(
+            $"INSERT INTO {Record} (kind, table_name, name, definition) SELECT * FROM unnest(@kinds, @tables, @names, @definitions)", connection, transaction))
+        {
+            var rows = indexes.Select(i => (Kind: "index", Table: i.Item1, Name: i.Item2, Definition: i.Item3))
+                .Concat(primaryKeys.Select(k => (Kind: "primary", k.Table, k.Name, k.Definition)))
+                .Concat(foreignKeys.Select(k => (Kind: "foreign", k.Table, k.Name, k.Definition))).ToList();
+            record.Parameters.AddWithValue("kinds", rows.Select(r => r.Kind).ToArray());
+            record.Parameters.AddWithValue("tables", rows.Select(r => r.Table).ToArray());
+            record.Parameters.AddWithValue("names", rows.Select(r => r.Name).ToArray());
+            record.Parameters.AddWithValue("definitions", rows.Select(r => r.Definition).ToArray());
+            record.ExecuteNonQuery();
+        }
+
         // Foreign keys first: they depend on the primary keys' indexes.
         foreach (var key in foreignKeys.Concat(primaryKeys))
         {
@@ -185,6 +205,55 @@ public static class DataGenerator
 
         transaction.Commit();
         return new Dropped(indexes, primaryKeys, foreignKeys);
+    }
+
+    /// <summary>
+    /// Puts back what an interrupted run dropped, as its record in the database says, after removing
+    /// that run's rows: generate only loads an empty database, so every row there is the interrupted
+    /// load's, and its half-loaded rows would break the keys. Whatever the record lists that already
+    /// exists again (a restore that stopped half way) is left as it is.
+    /// </summary>
+    private static void RecoverInterrupted(NpgsqlDataSource db, TextWriter output)
+    {
+        Dropped dropped;
+        using (var connection = db.OpenConnection())
+        {
+            using (var exists = new NpgsqlCommand($"SELECT to_regclass('{Record}') IS NOT NULL", connection))
+            {
+                if (!(bool)exists.ExecuteScalar()!)
+                {
+                    return;
+                }
+            }
+
+            dropped = new Dropped([], [], []);
+            using (var query = new NpgsqlCommand(
+                $"""
+                SELECT r.kind, r.table_name, r.name, r.definition FROM {Record} r
+                WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.relname = r.name AND c.relnamespace = 'public'::regnamespace)
+                  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conname = r.name AND k.connamespace = 'public'::regnamespace)
+                ORDER BY r.name
+                """, connection))
+            using (var reader = query.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var (kind, table, name, definition) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
+                    switch (kind)
+                    {
+                        case "index": dropped.Indexes.Add((table, name, definition)); break;
+                        case "primary": dropped.PrimaryKeys.Add(new Constraint(table, name, definition)); break;
+                        default: dropped.ForeignKeys.Add(new Constraint(table, name, definition)); break;
+                    }
+                }
+            }
+
+            output.WriteLine($"A previous generate stopped before putting back {dropped.Indexes.Count} indexes, {dropped.PrimaryKeys.Count} primary keys and "
+                + $"{dropped.ForeignKeys.Count} foreign keys: removing its rows and putting them back first.");
+            Execute(connection, $"TRUNCATE {string.Join(", ", Tables)}");
+        }
+
+        Restore(db, dropped, analyze: false, output);
     }
 
     /// <summary>One unit of work on one connection; runs once everything in After is done.</summary>
@@ -511,6 +580,11 @@ public static class DataGenerator
         Report(output, $"Indexes built in {Seconds(indexes)} of work, {Connections} at a time", indexes);
         Report(output, $"Foreign keys validated in {Seconds(validations)}, next to other tables' index builds", validations);
         Report(output, $"Analyzed in {Seconds(analyses)}", analyses);
+        using (var connection = db.OpenConnection())
+        {
+            Execute(connection, $"DROP TABLE IF EXISTS {Record}");
+        }
+
         output.WriteLine($"Restored {dropped.Indexes.Count} indexes, {dropped.PrimaryKeys.Count} primary keys and {dropped.ForeignKeys.Count} foreign keys{(analyze ? " and analyzed" : "")} in {clock.Elapsed.TotalSeconds:F1} s.");
     }
 
