@@ -152,14 +152,15 @@ public abstract class SearchPagingTests
     public async Task PagingACommonWordToItsShortLastPageLeavesItsFirstPageReadNewestFirst()
     {
         var tag = NewTag();
+        var created = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
-            await CreateAsync($"Sandwort convoy moved at dawn, report {i}.", tag, null);
+            created.Add(await CreateAsync($"Sandwort convoy moved at dawn, report {i}.", tag, null));
         }
 
         var found = await AllAsync($"tag={tag}&q=sandwort&sort=-updatedAt", 2);
 
-        Assert.Equal(5, found.Count);
+        Assert.Equal(((IEnumerable<Guid>)created).Reverse(), found);
         Assert.False(_plans.IsKnownRare(Search(tag, "sandwort", 2, "-updatedAt")));
     }
 

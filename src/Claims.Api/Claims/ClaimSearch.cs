@@ -115,10 +115,10 @@ public sealed class SearchOptions
 /// With q there are two ways to read a page. Recent reads the chosen order's index newest first and
 /// tests each claim: cheap for a common word, and exact whenever it fills its page (or relevance
 /// window). Indexed collects every match through the full-text index and sorts them: cheap for a
-/// rare word. A search runs Recent
-/// first unless its scope is known to be rare (<see cref="SearchPlans"/>), and Indexed when Recent
-/// comes up short: at most <see cref="SearchOptions.WalkPerMatch"/> claims for each match it needs,
-/// and at least <see cref="SearchOptions.MinimumWalk"/>. Each shape is fixed by its SQL and runs on
+/// rare word. A search runs Recent first unless its scope is known to be rare
+/// (<see cref="SearchPlans"/>), and Indexed when Recent comes up short after reading at most
+/// <see cref="SearchOptions.WalkPerMatch"/> claims for each match it needs, and at least
+/// <see cref="SearchOptions.MinimumWalk"/>. Each shape is fixed by its SQL and runs on
 /// one generic plan: planning per query (0.3 ms, and stalls of 50 ms under load) was what a search
 /// cost most.
 /// </summary>
