@@ -21,7 +21,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("""{"statement":5}""", "statement", "")]
     [InlineData("""{"statement":"North Korean soldiers are training in Russia.","summary":"Lloyd Austin\u0000"}""", "summary", "NUL")]
     [InlineData("""{"statement":"North Korean soldiers are training in Russia.","firstReportedOn":"2024-13-45"}""", "firstReportedOn", "")]
-    [InlineData("""{"statement":"North Korean soldiers are training in Russia.","firstReportedOn":"2999-01-01"}""", "firstReportedOn", "future")]
+    [InlineData("""{"statement":"North Korean soldiers are training in Russia.","firstReportedOn":"2999-01-01"}""", "firstReportedOn", "between 1900-01-01 and today")]
     [InlineData("""{"statement":"North Korean soldiers are training in Russia.","tags":["north-korea","Not A Slug!"]}""", "tags[1]", "slug")]
     [InlineData("""{"statement":"North Korean soldiers are training in Russia.","language":"english!"}""", "language", "BCP 47")]
     [InlineData("""{"statement":"North Korean soldiers are training in Russia.","evidence":[{"sourceId":"0192b8a0-5000-7000-8000-000000000001","stance":"agrees"}]}""", "evidence[0].stance", "unable_to_verify")]
@@ -310,6 +310,174 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(before.GetRawText(), after.GetRawText());
         Assert.Equal("C", after.Str("reliability"));
     }
+
+    // ---- JSON read strictly ---------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("POST", "/claims", """{"statement":"North Korean soldiers are training in Russia.","statement":"North Korean soldiers have deserted."}""", "statement")]
+    [InlineData("POST", "/claims", """{"statement":"North Korean soldiers are training in Russia.","evidence":[{"sourceId":"{source}","stance":"asserts","stance":"refutes"}]}""", "evidence[0].stance")]
+    [InlineData("POST", "/sources", """{"name":"Suspilne","kind":"outlet","reliability":"C","reliability":"A"}""", "reliability")]
+    [InlineData("PUT", "/claims/{claim}", """{"statement":"North Korean soldiers have deserted.","tags":["russia"],"tags":["kursk"]}""", "tags")]
+    [InlineData("POST", "/claims/{claim}/evidence", """{"sourceId":"{source}","stance":"supports","quote":"a","quote":"b"}""", "quote")]
+    [InlineData("PUT", "/claims/{claim}/status", """{"status":"in_review","status":"confirmed","note":"Seen by Suspilne."}""", "status")]
+    [InlineData("POST", "/claims/statuses", """{"ids":["{claim}"],"ids":[]}""", "ids")]
+    [InlineData("POST", "/admin/keys", """{"name":"night desk","role":"reader","role":"admin"}""", "role")]
+    public async Task AJsonObjectWithADuplicatedPropertyIs400NamingItAndStoresNothing(string method, string url, string json, string field)
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var claim = await _client.ClaimAsync(Training);
+        var before = await StoredAsync(claim);
+
+        var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), Fill(url, claim, source))
+        {
+            Content = new StringContent(Fill(json, claim, source), new MediaTypeHeaderValue("application/json")),
+        });
+
+        var problem = await response.ReadProblemAsync(HttpStatusCode.BadRequest);
+        var property = field.Split('.')[^1];
+        Assert.Equal($"The property '{property}' appears more than once. Send each property once.", Assert.Single(problem.Errors(field)));
+        Assert.Equal(before, await StoredAsync(claim));
+    }
+
+    [Theory]
+    [InlineData("/claims/{claim}/evidence", """{"sourceId":"{source}","stance":"supports","credibility":"2"}""", "credibility")]
+    [InlineData("/claims", """{"statement":"North Korean soldiers are training in Russia.","evidence":[{"sourceId":"{source}","stance":"asserts","credibility":"1"}]}""", "evidence[0].credibility")]
+    [InlineData("/claims/{claim}/evidence", """{"sourceId":"{source}","stance":"supports","credibility":"0x2"}""", "credibility")]
+    public async Task ANumberSentAsAStringIs400SayingAWholeNumberIsExpected(string url, string json, string field)
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var claim = await _client.ClaimAsync(Training);
+        var before = await StoredAsync(claim);
+
+        var problem = await (await _client.PostRawAsync(Fill(url, claim, source), Fill(json, claim, source))).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal("Must be a whole number.", Assert.Single(problem.Errors(field)));
+        Assert.Equal(before, await StoredAsync(claim));
+    }
+
+    // ---- Text that shows nothing ----------------------------------------------------------------
+
+    public static TheoryData<string> Invisible() => new()
+    {
+        "\u200B",                  // zero-width space
+        "\u200B\u200C\u200D\u2060", // zero-width (non-)joiners, word joiner
+        "\uFEFF \u00A0\u3000",     // byte order mark, no-break and ideographic spaces
+        "\u202E\u200F",            // direction overrides and marks
+        "\u3164\u115F",            // Hangul fillers
+        "\u0301\u0308",            // combining marks with nothing to sit on
+        "\u2800",                  // Braille blank
+    };
+
+    [Theory]
+    [MemberData(nameof(Invisible))]
+    public async Task AStatementANameOrAVerdictNoteThatShowsNothingIsEmptyAnd400(string invisible)
+    {
+        var claim = await _client.ClaimAsync(Training);
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        await (await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "supports"))).ReadJsonAsync(HttpStatusCode.Created);
+        var before = await StoredAsync(claim);
+
+        var statement = await (await _client.PostAsJsonAsync("/claims", new { statement = invisible })).ReadProblemAsync(HttpStatusCode.BadRequest);
+        var name = await (await _client.PostAsJsonAsync("/sources", new { name = invisible, kind = "outlet" })).ReadProblemAsync(HttpStatusCode.BadRequest);
+        var note = await (await _client.PutAsJsonAsync($"/claims/{claim}/status", new { status = "confirmed", note = invisible })).ReadProblemAsync(HttpStatusCode.BadRequest);
+        var key = await (await _client.PostAsJsonAsync("/admin/keys", new { name = invisible, role = "reader" })).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("only invisible characters", Assert.Single(statement.Errors("statement")), StringComparison.Ordinal);
+        Assert.Contains("only invisible characters", Assert.Single(name.Errors("name")), StringComparison.Ordinal);
+        Assert.Contains("note saying why is required", Assert.Single(note.Errors("note")), StringComparison.Ordinal);
+        Assert.Contains("only invisible characters", Assert.Single(key.Errors("name")), StringComparison.Ordinal);
+        Assert.Equal(before, await StoredAsync(claim));
+    }
+
+    [Fact]
+    public async Task AnInvisibleNoteOnAnOpenStatusIsStoredAsNoNote()
+    {
+        var claim = await _client.ClaimAsync(Training);
+
+        var status = await _client.SetStatusAsync(claim, "in_review", "\u200B\uFEFF ");
+
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("note").ValueKind);
+        var history = await ReadAsync($"/claims/{claim}/history");
+        Assert.Equal(JsonValueKind.Null, history.GetProperty("items")[1].GetProperty("note").ValueKind);
+    }
+
+    [Fact]
+    public async Task TextWithInvisibleCharactersAroundVisibleOnesIsAccepted()
+    {
+        var response = await _client.PostAsJsonAsync("/claims", new { statement = "\u200BNorth Korean soldiers are training in Russia.\uFEFF", tags = new[] { "north-korea" } });
+
+        Assert.Equal("\u200BNorth Korean soldiers are training in Russia.\uFEFF", (await response.ReadJsonAsync(HttpStatusCode.Created)).Str("statement"));
+    }
+
+    // ---- Dates and times --------------------------------------------------------------------------
+
+    public static TheoryData<string, string> OutOfRange() => new()
+    {
+        { "firstReportedOn", "0001-01-01" },
+        { "firstReportedOn", "1899-12-31" },
+        { "firstReportedOn", "9999-12-31" },
+        { "firstReportedOn", "2999-01-01" },
+        { "publishedAt", "0001-01-01T00:00:00Z" },
+        { "publishedAt", "0001-01-01T00:00:00+14:00" },
+        { "publishedAt", "1899-12-31T23:59:59Z" },
+        { "publishedAt", "9999-12-31T23:59:59Z" },
+        { "publishedAt", "9999-12-31T23:59:59-14:00" },
+        { "publishedAt", "2999-01-01T00:00:00Z" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutOfRange))]
+    public async Task EveryDateAndTimeFieldRefusesTheSameOutOfRangeValuesSayingTheRange(string field, string value)
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var before = await StoredAsync(null);
+        var json = field == "firstReportedOn"
+            ? $$"""{"statement":"{{Training}}","firstReportedOn":"{{value}}"}"""
+            : $$"""{"statement":"{{Training}}","evidence":[{"sourceId":"{{source}}","stance":"asserts","publishedAt":"{{value}}"}]}""";
+
+        var problem = await (await _client.PostRawAsync("/claims", json)).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        var path = field == "firstReportedOn" ? field : "evidence[0].publishedAt";
+        // Values that no timestamp can hold fail as they are read, the rest when validated: both say the range.
+        Assert.Contains("between 1900-01-01 and today", Assert.Single(problem.Errors(path)), StringComparison.Ordinal);
+        Assert.Equal(before, await StoredAsync(null));
+    }
+
+    [Fact]
+    public async Task TheFirstDayOfTheRangeIsStoredAndAnsweredAsSent()
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+
+        var created = await (await _client.PostAsJsonAsync("/claims", new
+        {
+            statement = Training,
+            firstReportedOn = "1900-01-01",
+            evidence = new[] { new { sourceId = source, stance = "asserts", publishedAt = "1900-01-01T00:00:00Z" } },
+        })).ReadJsonAsync(HttpStatusCode.Created);
+
+        var stored = await ReadAsync($"/claims/{created.Id()}");
+        Assert.Equal("1900-01-01", stored.Str("firstReportedOn"));
+        Assert.Equal("1900-01-01T00:00:00Z", stored.GetProperty("evidence")[0].Str("publishedAt"));
+    }
+
+    [Theory]
+    [InlineData("updatedSince=0001-01-01T00:00:00Z", "updatedSince")]
+    [InlineData("updatedSince=1899-12-31T23:59:59Z", "updatedSince")]
+    [InlineData("reportedFrom=0001-01-01", "reportedFrom")]
+    [InlineData("reportedTo=1899-12-31", "reportedTo")]
+    public async Task AFilterBeforeTheEarliestDateIs400(string query, string field)
+    {
+        var problem = await (await _client.GetAsync($"/claims?{query}")).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal("Must be on or after 1900-01-01.", Assert.Single(problem.Errors(field)));
+    }
+
+    /// <summary>The totals and, when given, one claim as stored: equal before and after means nothing was written.</summary>
+    private async Task<string> StoredAsync(Guid? claim) =>
+        (await ReadAsync("/stats")).GetRawText() + (claim is null ? "" : (await ReadAsync($"/claims/{claim}")).GetRawText());
+
+    private static string Fill(string text, Guid claim, Guid source) =>
+        text.Replace("{claim}", claim.ToString(), StringComparison.Ordinal).Replace("{source}", source.ToString(), StringComparison.Ordinal);
 
     private async Task<JsonElement> ReadAsync(string url) =>
         await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);

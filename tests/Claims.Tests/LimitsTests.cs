@@ -195,6 +195,99 @@ public sealed class LimitsTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(before, await SnapshotAsync(claim, source));
     }
 
+    // ---- Bounded work and answers for bodies within the limit ------------------------------------
+
+    public static TheoryData<string, string, string, string> CollectionsFarOverTheirLimit() => new()
+    {
+        // 40,000 empty evidence items: 80,000 errors if each were checked.
+        { "POST", "/claims", "{\"statement\":\"North Korean soldiers are training in Russia.\",\"evidence\":[" + string.Join(',', Enumerable.Repeat("{}", 40_000)) + "]}", "evidence" },
+        { "POST", "/claims", "{\"statement\":\"North Korean soldiers are training in Russia.\",\"tags\":[" + string.Join(',', Enumerable.Repeat("\"!\"", 40_000)) + "]}", "tags" },
+        { "PUT", "/claims/{claim}", "{\"statement\":\"North Korean soldiers are training in Russia.\",\"tags\":[" + string.Join(',', Enumerable.Repeat("\"a\"", 40_000)) + "]}", "tags" },
+        { "POST", "/claims/statuses", "{\"ids\":[" + string.Join(',', Enumerable.Repeat("\"0192b8a0-5000-7000-8000-000000000001\"", 6_000)) + "]}", "ids" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CollectionsFarOverTheirLimit))]
+    public async Task ACollectionFarOverItsLimitIsRefusedForItsCountAloneInASmallAnswer(string method, string url, string json, string field)
+    {
+        var (claim, source) = await ClaimAndSourceAsync();
+        var before = await SnapshotAsync(claim, source);
+        Assert.True(Encoding.UTF8.GetByteCount(json) <= MaxBodyBytes, "The body must be within the size limit for this test to mean anything.");
+
+        var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), Fill(url, claim, source))
+        {
+            Content = new StringContent(json, new MediaTypeHeaderValue("application/json")),
+        });
+
+        var text = await response.Content.ReadAsStringAsync();
+        var problem = await response.ReadProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(text.Length < 1_000, $"A {text.Length}-character answer to a refused count: {text[..Math.Min(text.Length, 300)]}");
+        Assert.Equal([field], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.EndsWith(" were sent.", Assert.Single(problem.Errors(field)), StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(claim, source));
+    }
+
+    [Fact]
+    public async Task AnAnswerListsTheFirst50ErrorsAndCountsTheRest()
+    {
+        // No statement (1 error) and 50 empty evidence items (a missing sourceId and stance each): 101 errors.
+        var json = "{\"evidence\":[" + string.Join(',', Enumerable.Repeat("{}", 50)) + "]}";
+
+        var problem = await (await _client.PostRawAsync("/claims", json)).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        var listed = problem.GetProperty("errors").EnumerateObject().Sum(e => e.Value.GetArrayLength());
+        Assert.Equal(50, listed);
+        Assert.Equal(51, problem.GetProperty("omittedErrors").GetInt32());
+        Assert.Equal("The first 50 of 101 errors are listed; fix them and send the request again to see the rest.", problem.Str("detail"));
+        Assert.NotEmpty(problem.Errors("statement"));
+        Assert.NotEmpty(problem.Errors("evidence[0].sourceId"));
+    }
+
+    [Fact]
+    public async Task AnAnswerWithFewErrorsListsThemAllWithoutACount()
+    {
+        var problem = await (await _client.PostRawAsync("/claims", """{"evidence":[{}]}""")).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Equal(3, problem.GetProperty("errors").EnumerateObject().Sum(e => e.Value.GetArrayLength()));
+        Assert.False(problem.TryGetProperty("omittedErrors", out _));
+    }
+
+    // ---- What the web server refuses before the application ------------------------------------
+
+    [Theory]
+    [InlineData("url", 8 * 1024, HttpStatusCode.RequestUriTooLong)]
+    [InlineData("header", 33 * 1024, HttpStatusCode.RequestHeaderFieldsTooLarge)]
+    [InlineData("headers", 101, HttpStatusCode.RequestHeaderFieldsTooLarge)]
+    public async Task TheServerRefusesRequestsOverItsDocumentedLimitsBeforeTheApplication(string part, int size, HttpStatusCode expected)
+    {
+        await using var kestrel = api.WithWebHostBuilder(_ => { });
+        kestrel.UseKestrel();
+        kestrel.StartServer();
+        using var client = new HttpClient { BaseAddress = new Uri(kestrel.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", api.AdminKey);
+        var request = new HttpRequestMessage(HttpMethod.Get, part == "url" ? "/claims?q=" + new string('a', size) : "/claims");
+        if (part == "header")
+        {
+            request.Headers.Add("X-Note", new string('a', size));
+        }
+        else if (part == "headers")
+        {
+            for (var i = 0; i < size; i++)
+            {
+                request.Headers.Add($"X-Note-{i}", "a");
+            }
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.False(response.Headers.Contains("Server"), "The server names itself.");
+        // Just under the limits the application answers, as a problem: q is at most 500 characters.
+        var within = await client.GetAsync("/claims?q=" + new string('a', 7 * 1024));
+        Assert.Contains("500", Assert.Single((await within.ReadProblemAsync(HttpStatusCode.BadRequest)).Errors("q")), StringComparison.Ordinal);
+        Assert.False(within.Headers.Contains("Server"), "The server names itself.");
+    }
+
     // ---- 429: per-key rate limits ----------------------------------------------------------------
 
     [Fact]
@@ -256,6 +349,31 @@ public sealed class LimitsTests(ApiFactory api) : IClassFixture<ApiFactory>
         var rejected = await ExhaustAsync(admin, () => admin.PostAsJsonAsync("/sources", new { name = "Suspilne", kind = "outlet" }));
         await AssertTooManyRequestsAsync(rejected);
         await (await admin.GetAsync("/claims?limit=1")).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ACallerWithoutAKeyWhoseAddressUsedUpItsAllowanceIsToldSoInWordsThatFit()
+    {
+        await using var limited = Limited(requestsPerMinute: 3, writesPerMinute: 0);
+        using var anonymous = limited.CreateClient();
+
+        var rejected = await ExhaustAsync(anonymous, () => anonymous.GetAsync("/claims"), HttpStatusCode.Unauthorized);
+
+        await AssertTooManyRequestsAsync(rejected);
+        var detail = (await rejected.ReadProblemAsync(HttpStatusCode.TooManyRequests)).Str("detail");
+        Assert.StartsWith("Callers without an API key share one allowance per address", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("key has used up", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AKeyThatUsedUpItsAllowanceIsToldSoByName()
+    {
+        await using var limited = Limited(requestsPerMinute: 3, writesPerMinute: 0);
+        using var admin = Client(limited, api.AdminKey);
+
+        var rejected = await ExhaustAsync(admin, () => admin.GetAsync("/claims"));
+
+        Assert.StartsWith("The key 'bootstrap-admin' has used up its requests for now.", (await rejected.ReadProblemAsync(HttpStatusCode.TooManyRequests)).Str("detail"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -150,18 +150,44 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal("Business Insider could not verify it either way.", status.Str("note"));
     }
 
-    [Fact]
-    public async Task SettingTheCurrentStatusAgainChangesNothing()
+    [Theory]
+    [InlineData("Seeking a second source.")]
+    [InlineData("  Seeking a second source.  ")]
+    [InlineData(null)]
+    public async Task SettingTheCurrentStatusAgainWithTheSameNoteOrNoneChangesNothing(string? note)
     {
         var claim = await _client.ClaimAsync(Training);
         await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
         var before = await ClaimAsync(claim);
         var historyBefore = await HistoryAsync(claim);
 
-        var body = await _client.SetStatusAsync(claim, "in_review", "A different note.");
+        var body = await _client.SetStatusAsync(claim, "in_review", note);
 
         Assert.Equal("in_review", body.Str("status"));
         Assert.Equal("Seeking a second source.", body.Str("note"));
+        await AssertUnchangedAsync(claim, before, historyBefore);
+    }
+
+    [Fact]
+    public async Task SettingTheCurrentStatusAgainWithADifferentNoteIs409ShowingWhatIsStoredAndChangesNothing()
+    {
+        var claim = await _client.ClaimAsync(Training);
+        await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
+        var before = await ClaimAsync(claim);
+        var historyBefore = await HistoryAsync(claim);
+
+        var problem = await _client.SetStatusAsync(claim, "in_review", "A different note.", HttpStatusCode.Conflict);
+
+        Assert.Equal("The claim is already in_review; the new note was not stored.", problem.Str("title"));
+        Assert.Contains("\"Seeking a second source.\"", problem.Str("detail"), StringComparison.Ordinal);
+        var current = problem.GetProperty("current");
+        Assert.Equal("in_review", current.Str("status"));
+        Assert.Equal("Seeking a second source.", current.Str("note"));
+        await AssertUnchangedAsync(claim, before, historyBefore);
+    }
+
+    private async Task AssertUnchangedAsync(Guid claim, JsonElement before, List<JsonElement> historyBefore)
+    {
         var after = await ClaimAsync(claim);
         Assert.Equal(before.GetProperty("version").GetInt32(), after.GetProperty("version").GetInt32());
         Assert.Equal(before.GetProperty("updatedAt").GetDateTime(), after.GetProperty("updatedAt").GetDateTime());

@@ -30,7 +30,7 @@ public sealed record ClaimQuery(
 
     public int Size => Limit ?? PageRequest.DefaultLimit;
 
-    public string? Text => string.IsNullOrWhiteSpace(Q) ? null : Q.Trim();
+    public string? Text => VisibleText.OrNull(Q);
 
     public string EffectiveSort => Sort ?? (Text is null ? "-updatedAt" : Relevance);
 
@@ -56,8 +56,9 @@ public sealed class ClaimQueryValidator : AbstractValidator<ClaimQuery>
             .WithMessage("Must be a BCP 47 language tag such as en, uk, ru or ko.");
         RuleFor(q => q.Stance).OneOf<ClaimQuery, Stance>();
         RuleFor(q => q.Stance).Null().When(q => q.SourceId is null).WithMessage("Only together with sourceId: the stance of that source's evidence.");
-        RuleFor(q => q.ReportedFrom).GreaterThanOrEqualTo(ClaimRules.EarliestReport).WithMessage($"Must be on or after {ClaimRules.EarliestReport:yyyy-MM-dd}.");
-        RuleFor(q => q.ReportedTo).GreaterThanOrEqualTo(ClaimRules.EarliestReport).WithMessage($"Must be on or after {ClaimRules.EarliestReport:yyyy-MM-dd}.");
+        RuleFor(q => q.ReportedFrom).NotBeforeEarliest();
+        RuleFor(q => q.ReportedTo).NotBeforeEarliest();
+        RuleFor(q => q.UpdatedSince).NotBeforeEarliest();
         RuleFor(q => q.ReportedTo).GreaterThanOrEqualTo(q => q.ReportedFrom).When(q => q.ReportedFrom is not null && q.ReportedTo is not null)
             .WithMessage("Must not be before reportedFrom.");
         RuleFor(q => q.Q).MaximumLength(500).NoNulCharacter();

@@ -11,18 +11,12 @@ public static partial class ClaimRules
     public const int MaxTagLength = 50;
     public const int MaxEvidencePerRequest = 50;
 
-    /// <summary>
-    /// No claim is older; and Npgsql writes DateOnly.MinValue as -infinity, which would sort
-    /// apart from the dates around it.
-    /// </summary>
-    public static readonly DateOnly EarliestReport = new(1900, 1, 1);
-
     /// <summary>Tags as stored: trimmed, lower-cased, first occurrence kept.</summary>
     public static string[] NormalizeTags(IReadOnlyList<string>? tags) =>
         tags is null ? [] : [.. tags.Select(t => (t ?? "").Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
 
     public static bool IsSlug(string? tag) =>
-        tag is not null && tag.Trim().ToLowerInvariant() is { Length: > 0 and <= MaxTagLength } slug && Slug().IsMatch(slug);
+        tag is not null && tag.Trim().ToLowerInvariant() is { Length: > 0 and <= MaxTagLength } slug && Slug().IsMatch(slug) && VisibleText.Any(slug);
 
     // Letters of any script, so that Ukrainian or Korean desks can tag in their own language.
     [GeneratedRegex(@"^[\p{Ll}\p{Lo}\p{Lm}\p{M}\p{Nd}]+(-[\p{Ll}\p{Lo}\p{Lm}\p{M}\p{Nd}]+)*$")]
@@ -64,19 +58,16 @@ public sealed class ClaimFieldsValidator : AbstractValidator<IClaimFields>
         RuleFor(c => c.Language)
             .MaximumLength(35)
             .Matches(ClaimRules.LanguageTag()).WithMessage("Must be a BCP 47 language tag such as en, uk, ru, ko or pt-BR.");
+        // Counted as sent, before any tag is looked at: thousands of bad tags would otherwise
+        // cost a check and an error each.
         RuleFor(c => c.Tags)
             .Must(tags => tags!.Count <= ClaimRules.MaxTags).When(c => c.Tags is not null)
-            .WithMessage($"At most {ClaimRules.MaxTags} tags.");
+            .WithMessage(c => $"At most {ClaimRules.MaxTags} tags; {c.Tags!.Count} were sent.");
         RuleForEach(c => c.Tags)
             .Must(ClaimRules.IsSlug)
+            .When(c => c.Tags is null || c.Tags.Count <= ClaimRules.MaxTags)
             .WithMessage($"Must be a slug of letters, digits and single hyphens, at most {ClaimRules.MaxTagLength} characters, such as north-korea.");
-        RuleFor(c => c.FirstReportedOn)
-            .Must(day => day!.Value <= DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1)))
-            .When(c => c.FirstReportedOn is not null)
-            .WithMessage("Must not be in the future.");
-        RuleFor(c => c.FirstReportedOn)
-            .GreaterThanOrEqualTo(ClaimRules.EarliestReport)
-            .WithMessage($"Must be on or after {ClaimRules.EarliestReport:yyyy-MM-dd}.");
+        RuleFor(c => c.FirstReportedOn).PastDay();
     }
 }
 
@@ -87,8 +78,9 @@ public sealed class CreateClaimRequestValidator : AbstractValidator<CreateClaimR
         Include(new ClaimFieldsValidator());
         RuleFor(c => c.Evidence)
             .Must(items => items!.Count <= ClaimRules.MaxEvidencePerRequest).When(c => c.Evidence is not null)
-            .WithMessage($"At most {ClaimRules.MaxEvidencePerRequest} evidence items per request.");
-        RuleForEach(c => c.Evidence).NotNull().SetValidator(evidence);
+            .WithMessage(c => $"At most {ClaimRules.MaxEvidencePerRequest} evidence items per request; {c.Evidence!.Count} were sent.");
+        RuleForEach(c => c.Evidence).NotNull().SetValidator(evidence)
+            .When(c => c.Evidence is null || c.Evidence.Count <= ClaimRules.MaxEvidencePerRequest);
     }
 }
 

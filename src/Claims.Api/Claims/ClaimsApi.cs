@@ -39,15 +39,11 @@ public static class ClaimsApi
         group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a claim's editable fields")
             .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status. Needs If-Match with the claim's ETag from your last read: 428 without it, 412 if the claim has changed since.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a claim with its evidence and history")
             .WithDescription("Needs If-Match with the claim's ETag.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         return group;
     }
@@ -177,9 +173,9 @@ public static class ClaimsApi
     public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(
         Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
-            return Versions.PreconditionRequired("claim");
+            return refusal;
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -188,10 +184,10 @@ public static class ClaimsApi
             UPDATE claims
             SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
                 first_reported_on = @FirstReportedOn, updated_at = clock_timestamp(), version = version + 1
-            WHERE id = @id AND (@Any OR version = ANY(@Versions))
+            WHERE id = @id AND version = @Version
             RETURNING {Columns}
             """,
-            Parameters(id, request, new { ifMatch.Any, ifMatch.Versions }), cancellationToken: ct));
+            Parameters(id, request, new { ifMatch.Version }), cancellationToken: ct));
         if (row is not null)
         {
             return Ok(http, row.ToClaim());
@@ -204,15 +200,15 @@ public static class ClaimsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
-            return Versions.PreconditionRequired("claim");
+            return refusal;
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
         // Evidence and history go with it through ON DELETE CASCADE.
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM claims WHERE id = @id AND (@Any OR version = ANY(@Versions))", new { id, ifMatch.Any, ifMatch.Versions }, cancellationToken: ct));
+            "DELETE FROM claims WHERE id = @id AND version = @Version", new { id, ifMatch.Version }, cancellationToken: ct));
         if (deleted == 1)
         {
             return TypedResults.NoContent();

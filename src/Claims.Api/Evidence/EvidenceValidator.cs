@@ -11,6 +11,7 @@ public sealed class EvidenceRequestValidator : AbstractValidator<EvidenceRequest
         RuleFor(e => e.Stance).RequiredEnum();
         RuleFor(e => e.Quote).OptionalText(4000);
         RuleFor(e => e.Url).OptionalHttpUrl();
+        RuleFor(e => e.PublishedAt).PastMoment();
         RuleFor(e => e.Note).OptionalText(2000);
         RuleFor(e => e.Credibility).InclusiveBetween(1, 6);
     }

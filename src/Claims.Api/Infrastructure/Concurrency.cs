@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -7,31 +8,41 @@ using Polly.Retry;
 
 namespace Claims.Api.Infrastructure;
 
-/// <summary>The If-Match header of a request: the versions the client last saw.</summary>
-public sealed record IfMatch(bool Any, IReadOnlyList<string> Tags)
+/// <summary>
+/// The If-Match of a conditional write: exactly one ETag, the one of the client's last read.
+/// The header exists to prevent lost updates, so "*" (whatever is there) and a list of tags (any
+/// of several versions) are refused: either would let a client overwrite a change it never saw.
+/// </summary>
+public sealed record IfMatch(string Tag, bool IsWeak)
 {
-    /// <summary>The tags that are row versions ("7"), for SQL's <c>version = ANY(@Versions)</c>.</summary>
-    public int[] Versions => [.. Tags.Select(t => int.TryParse(t.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1).Where(v => v > 0)];
+    /// <summary>The row version the tag names ("7" is 7), or -1 when it names none, so that SQL's <c>version = @Version</c> matches nothing.</summary>
+    public int Version => !IsWeak && int.TryParse(Tag.Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1;
 
-    public bool Matches(string etag) => Any || Tags.Contains(etag, StringComparer.Ordinal);
+    /// <summary>If-Match compares strongly: a weak tag never matches.</summary>
+    public bool Matches(string etag) => !IsWeak && string.Equals(Tag, etag, StringComparison.Ordinal);
 
-    /// <summary>Null when the request sent no If-Match; then the write must not happen (428).</summary>
-    public static IfMatch? Read(HttpRequest request)
+    /// <summary>The one tag of the request, or the 428 to answer when it has none, or more than one, or "*".</summary>
+    public static bool TryRead(HttpRequest request, string what, [NotNullWhen(true)] out IfMatch? ifMatch, [NotNullWhen(false)] out ProblemHttpResult? refusal)
     {
-        if (request.Headers.IfMatch.Count == 0)
+        ifMatch = null;
+        var values = request.Headers.IfMatch;
+        if (values.Count == 0)
         {
-            return null;
+            refusal = Versions.PreconditionRequired(what);
+            return false;
         }
 
-        if (!EntityTagHeaderValue.TryParseList(request.Headers.IfMatch, out var tags))
+        if (!EntityTagHeaderValue.TryParseList(values, out var tags) || tags.Count != 1 || tags[0].Equals(EntityTagHeaderValue.Any))
         {
-            return new IfMatch(false, []);
+            refusal = Versions.PreconditionRequired(what,
+                $"If-Match must hold exactly one ETag, the one of your last read of the {what}, such as \"3\" (quotes included). " +
+                "\"*\" and lists of tags are refused: they would let the change overwrite a version you have not seen.");
+            return false;
         }
 
-        // If-Match compares strongly: a weak tag never matches.
-        return new IfMatch(
-            tags.Any(t => t.Equals(EntityTagHeaderValue.Any)),
-            [.. tags.Where(t => !t.IsWeak).Select(t => t.Tag.ToString())]);
+        ifMatch = new IfMatch(tags[0].Tag.ToString(), tags[0].IsWeak);
+        refusal = null;
+        return true;
     }
 }
 
@@ -54,10 +65,10 @@ public static class Versions
         return TypedResults.Ok(body);
     }
 
-    public static ProblemHttpResult PreconditionRequired(string what) => TypedResults.Problem(
+    public static ProblemHttpResult PreconditionRequired(string what, string? detail = null) => TypedResults.Problem(
         statusCode: StatusCodes.Status428PreconditionRequired,
         title: "If-Match is required.",
-        detail: $"Changing a {what} needs the ETag of your last read of it in If-Match, so that you cannot overwrite a change you have not seen.");
+        detail: detail ?? $"Changing a {what} needs the ETag of your last read of it in If-Match, so that you cannot overwrite a change you have not seen.");
 
     public static ProblemHttpResult PreconditionFailed(string what, string currentETag) => TypedResults.Problem(
         statusCode: StatusCodes.Status412PreconditionFailed,

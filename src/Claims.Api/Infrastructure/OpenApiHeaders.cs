@@ -11,8 +11,12 @@ public sealed class AcceptsIdempotencyKey;
 
 public static class HeaderConventions
 {
+    /// <summary>The endpoint needs If-Match: the header in the document, and the 412 and 428 it can answer.</summary>
     public static TBuilder RequireIfMatch<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RequiresIfMatch());
+        builder.WithMetadata(
+            new RequiresIfMatch(),
+            new ProducesResponseTypeMetadata(StatusCodes.Status412PreconditionFailed, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status428PreconditionRequired, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]));
 
     public static TBuilder AcceptIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new AcceptsIdempotencyKey());
@@ -32,7 +36,7 @@ public sealed class OpenApiHeaders : IOperationFilter
                 Name = "If-Match",
                 In = ParameterLocation.Header,
                 Required = true,
-                Description = "The ETag of your last read of the claim or source, such as \"3\" (quotes included); * to overwrite whatever is there.",
+                Description = "The ETag of your last read of the claim or source, such as \"3\" (quotes included): exactly one; * and lists of tags are refused with 428.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
         }

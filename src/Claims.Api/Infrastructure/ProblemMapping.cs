@@ -131,6 +131,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
             return $"Unknown property '{unknown.Groups["name"].Value}'. Send only the fields this request documents; read-only ones such as id, status or version cannot be set here.";
         }
 
+        if (DuplicateProperty().Match(json.Message) is { Success: true } duplicate)
+        {
+            return $"The property '{duplicate.Groups["name"].Value}' appears more than once. Send each property once.";
+        }
+
         if (!ConversionFailure().IsMatch(json.Message))
         {
             return json.Path is null ? "The body is not valid JSON." : json.Message;
@@ -173,8 +178,8 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         _ when type == typeof(string) => "a string",
         _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
         _ when type == typeof(Guid) => "a UUID such as 0192b8a0-5000-7000-8000-000000000001",
-        _ when type == typeof(DateOnly) => "an ISO 8601 date such as 2024-10-23",
-        _ when type == typeof(DateTime) || type == typeof(DateTimeOffset) => "an ISO 8601 timestamp such as 2024-10-23T14:05:00Z",
+        _ when type == typeof(DateOnly) => $"an ISO 8601 date such as 2024-10-23, between {ValidationRules.EarliestDate:yyyy-MM-dd} and today",
+        _ when type == typeof(DateTime) || type == typeof(DateTimeOffset) => $"an ISO 8601 timestamp such as 2024-10-23T14:05:00Z, between {ValidationRules.EarliestDate:yyyy-MM-dd} and today",
         _ when type == typeof(bool) => "true or false",
         _ when ElementType(type) is not null => "an array",
         _ => "a JSON object",
@@ -195,6 +200,9 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
 
     [GeneratedRegex("^The JSON property '(?<name>[^']*)' could not be mapped")]
     private static partial Regex UnknownProperty();
+
+    [GeneratedRegex("^Duplicate property '(?<name>[^']*)'")]
+    private static partial Regex DuplicateProperty();
 
     [GeneratedRegex("^The JSON value could not be converted to ")]
     private static partial Regex ConversionFailure();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Claims.Api.Auth;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Claims.Api.Infrastructure;
@@ -19,9 +20,26 @@ public static class RequestLimits
 {
     public const int MaxBodyBytes = 256 * 1024;
 
+    /// <summary>The longest request line (method, path, query, version) Kestrel reads; longer is 414.</summary>
+    public const int MaxRequestLineBytes = 8 * 1024;
+
+    /// <summary>All request headers together; more is 431.</summary>
+    public const int MaxHeaderBytes = 32 * 1024;
+
+    public const int MaxHeaderCount = 100;
+
     public static void AddRequestLimits(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxBodyBytes);
+        // Kestrel refuses these before the application sees the request, with a status and no
+        // body; the values are the README's, set here so that they are a decision, not a default.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            kestrel.Limits.MaxRequestLineSize = MaxRequestLineBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxHeaderBytes;
+            kestrel.Limits.MaxRequestHeaderCount = MaxHeaderCount;
+        });
 
         var limits = builder.Configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
         builder.Services.AddRateLimiter(options =>
@@ -48,7 +66,9 @@ public static class RequestLimits
                     {
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
-                        Detail = $"This key has used up its requests for now. Retry in {retryAfter} s.",
+                        Detail = Caller.KeyId(http.User) is null
+                            ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {ApiKeyStore.Header}."
+                            : $"The key '{Caller.Name(http.User)}' has used up its requests for now. Retry in {retryAfter} s.",
                     },
                 });
             };

@@ -24,6 +24,11 @@ public static class ServiceSetup
             // An unknown property is a mistake to report, not to drop: 'status' or 'id' on a
             // create would otherwise be silently ignored.
             options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            // The web defaults read "2" as the number 2; the document says number, so a string is a mistake.
+            options.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+            // With duplicates the last one would win silently, and a proxy or signature check that
+            // reads the first would see another request than the one stored.
+            options.SerializerOptions.AllowDuplicateProperties = false;
         });
 
         services.AddOptions<PagingOptions>().Bind(configuration.GetSection("Paging"))
@@ -40,6 +45,8 @@ public static class ServiceSetup
         services.AddSingleton<Idempotency>();
         services.AddHostedService<IdempotencyCleanup>();
 
+        // Ours first: the framework's writer would answer some Accept headers without a trace id.
+        services.AddSingleton<IProblemDetailsWriter, ProblemWriter>();
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
         // Parameter and body binding failures throw, so that ProblemMapping can say what was wrong.
@@ -107,6 +114,7 @@ public static class ServiceSetup
 
     public static WebApplication UseClaimsApi(this WebApplication app)
     {
+        app.UseResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBodySizeLimit();

@@ -1,5 +1,6 @@
 using System.Reflection;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Claims.Api.Infrastructure;
 
@@ -47,14 +48,32 @@ public static class ValidationFilter
                     new ValidationContext<object>(argument), invocation.HttpContext.RequestAborted);
                 if (!result.IsValid)
                 {
-                    return TypedResults.ValidationProblem(
-                        result.ToDictionary(), title: "The request is not valid.");
+                    return Problem(result.Errors);
                 }
             }
 
             return await next(invocation);
         };
     }
+
+    /// <summary>
+    /// The first <see cref="MaxErrors"/> errors and how many more there were: the answer stays
+    /// small whatever the request holds, and the first few are what a client fixes first anyway.
+    /// </summary>
+    public static ValidationProblem Problem(IReadOnlyList<FluentValidation.Results.ValidationFailure> failures)
+    {
+        var errors = failures.Take(MaxErrors)
+            .GroupBy(f => f.PropertyName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).ToArray(), StringComparer.Ordinal);
+        var omitted = failures.Count - Math.Min(failures.Count, MaxErrors);
+        return omitted == 0
+            ? TypedResults.ValidationProblem(errors, title: "The request is not valid.")
+            : TypedResults.ValidationProblem(errors, title: "The request is not valid.",
+                detail: $"The first {MaxErrors} of {failures.Count} errors are listed; fix them and send the request again to see the rest.",
+                extensions: new Dictionary<string, object?> { ["omittedErrors"] = omitted });
+    }
+
+    public const int MaxErrors = 50;
 
     private static (int Index, IValidator Validator)[] FindValidatedArguments(MethodInfo method, IServiceProvider services) =>
         [.. method.GetParameters()

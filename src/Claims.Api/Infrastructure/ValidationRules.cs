@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using FluentValidation;
 
 namespace Claims.Api.Infrastructure;
@@ -15,10 +17,37 @@ public static class ValidationRules
     public static IRuleBuilderOptions<T, string?> OptionalText<T>(this IRuleBuilder<T, string?> rule, int maxLength) =>
         rule.MaximumLength(maxLength).NoNulCharacter();
 
-    /// <summary>Required text: not blank, at most <paramref name="maxLength"/> characters, no NUL.</summary>
+    /// <summary>Required text: something visible, at most <paramref name="maxLength"/> characters, no NUL.</summary>
     public static IRuleBuilderOptions<T, string?> RequiredText<T>(this IRuleBuilder<T, string?> rule, int maxLength) =>
-        rule.Must(text => !string.IsNullOrWhiteSpace(text)).WithMessage("Required: must not be empty or blank.")
+        rule.Must(VisibleText.Any).WithMessage("Required: must not be empty, blank or only invisible characters.")
             .MaximumLength(maxLength).NoNulCharacter();
+
+    /// <summary>
+    /// The first day any date or time the API stores may be, for every date and time field alike.
+    /// No claim is older; and Npgsql writes the .NET minimum and maximum as PostgreSQL's
+    /// -infinity and infinity, which would sort apart from the dates around them.
+    /// </summary>
+    public static readonly DateOnly EarliestDate = new(1900, 1, 1);
+
+    private static string RangeMessage => $"Must be between {EarliestDate:yyyy-MM-dd} and today (a day's grace for time zones).";
+
+    /// <summary>A day that has happened: from <see cref="EarliestDate"/> to tomorrow (UTC), so that no time zone's today is refused.</summary>
+    public static IRuleBuilderOptions<T, DateOnly?> PastDay<T>(this IRuleBuilder<T, DateOnly?> rule) =>
+        rule.Must(day => day is null || (day.Value >= EarliestDate && day.Value <= DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1))))
+            .WithMessage(RangeMessage);
+
+    /// <summary>A moment that has happened, by the same rule as <see cref="PastDay{T}"/>.</summary>
+    public static IRuleBuilderOptions<T, DateTimeOffset?> PastMoment<T>(this IRuleBuilder<T, DateTimeOffset?> rule) =>
+        rule.Must(at => at is null || (at.Value.UtcDateTime >= EarliestDate.ToDateTime(TimeOnly.MinValue) && at.Value <= DateTimeOffset.UtcNow.AddDays(1)))
+            .WithMessage(RangeMessage);
+
+    /// <summary>A filter's lower bound: a day or moment before <see cref="EarliestDate"/> can only be a mistake.</summary>
+    public static IRuleBuilderOptions<T, DateOnly?> NotBeforeEarliest<T>(this IRuleBuilder<T, DateOnly?> rule) =>
+        rule.Must(day => day is null || day.Value >= EarliestDate).WithMessage($"Must be on or after {EarliestDate:yyyy-MM-dd}.");
+
+    /// <inheritdoc cref="NotBeforeEarliest{T}(IRuleBuilder{T, DateOnly?})"/>
+    public static IRuleBuilderOptions<T, DateTimeOffset?> NotBeforeEarliest<T>(this IRuleBuilder<T, DateTimeOffset?> rule) =>
+        rule.Must(at => at is null || at.Value.UtcDateTime >= EarliestDate.ToDateTime(TimeOnly.MinValue)).WithMessage($"Must be on or after {EarliestDate:yyyy-MM-dd}.");
 
     /// <summary>An optional absolute http or https URL.</summary>
     public static IRuleBuilderOptions<T, string?> OptionalHttpUrl<T>(this IRuleBuilder<T, string?> rule) =>
@@ -41,6 +70,45 @@ public static class ValidationRules
         && Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         && !string.IsNullOrEmpty(uri.Host);
+}
+
+/// <summary>What counts as text a reader can see.</summary>
+public static class VisibleText
+{
+    /// <summary>
+    /// True when the text has a letter, digit, punctuation mark or symbol that shows. Blanks,
+    /// format characters (zero-width spaces, direction marks, the byte order mark), control
+    /// characters, lone combining marks and the Hangul and Braille fillers that render as nothing do not.
+    /// </summary>
+    public static bool Any(string? text)
+    {
+        if (text is null)
+        {
+            return false;
+        }
+
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (Shows(rune))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The text trimmed, or null when nothing in it shows.</summary>
+    public static string? OrNull(string? text) => Any(text) ? text!.Trim() : null;
+
+    private static bool Shows(Rune rune) => rune.Value is not (0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800)
+        && Rune.GetUnicodeCategory(rune) switch
+        {
+            UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+                or UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned
+                or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark => false,
+            _ => true,
+        };
 }
 
 /// <summary>LIKE patterns built from user text.</summary>

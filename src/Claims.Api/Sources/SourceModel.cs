@@ -77,7 +77,7 @@ public sealed record SourceQuery(
     public int Size => Limit ?? PageRequest.DefaultLimit;
 
     /// <summary>What a cursor of this query is bound to: the same filters, whatever their order.</summary>
-    public string Scope => $"sources|q={Q?.Trim()}|kind={Kind}|reliability={Reliability}";
+    public string Scope => $"sources|q={VisibleText.OrNull(Q)}|kind={Kind}|reliability={Reliability}";
 }
 
 public sealed class SourceQueryValidator : AbstractValidator<SourceQuery>

@@ -35,16 +35,12 @@ public static class SourcesApi
         group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a source's editable fields")
             .WithDescription("Needs If-Match with the source's ETag from your last read: 428 without it, 412 if the source has changed since.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a source that no evidence cites")
             .WithDescription("Answers 409 while evidence still refers to the source: remove that evidence first. Needs If-Match with the source's ETag.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         return group;
     }
@@ -94,7 +90,7 @@ public static class SourcesApi
             return PageExtensions.BadCursor();
         }
 
-        var q = string.IsNullOrWhiteSpace(query.Q) ? null : query.Q.Trim();
+        var q = VisibleText.OrNull(query.Q);
         var filters = new List<string>();
         if (query.Kind is not null)
         {
@@ -179,20 +175,20 @@ public static class SourcesApi
     public static async Task<Results<Ok<Source>, ProblemHttpResult>> ReplaceSource(
         Guid id, SourceRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        if (!IfMatch.TryRead(http.Request, "source", out var ifMatch, out var refusal))
         {
-            return Versions.PreconditionRequired("source");
+            return refusal;
         }
 
         var parameters = new DynamicParameters(Parameters(id, request, createdBy: null));
-        parameters.AddDynamicParams(new { ifMatch.Any, ifMatch.Versions });
+        parameters.AddDynamicParams(new { ifMatch.Version });
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
             $"""
             UPDATE sources
             SET name = @Name, kind = @Kind, description = @Description, url = @Url, reliability = @Reliability,
                 updated_at = clock_timestamp(), version = version + 1
-            WHERE id = @Id AND (@Any OR version = ANY(@Versions))
+            WHERE id = @Id AND version = @Version
             RETURNING {Columns}
             """,
             parameters, cancellationToken: ct));
@@ -208,9 +204,9 @@ public static class SourcesApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        if (!IfMatch.TryRead(http.Request, "source", out var ifMatch, out var refusal))
         {
-            return Versions.PreconditionRequired("source");
+            return refusal;
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -221,14 +217,14 @@ public static class SourcesApi
             """
             WITH removed AS (
                 DELETE FROM sources
-                WHERE id = @id AND (@Any OR version = ANY(@Versions))
+                WHERE id = @id AND version = @Version
                   AND NOT EXISTS (SELECT 1 FROM evidence WHERE source_id = @id)
                 RETURNING id)
             SELECT (SELECT version FROM sources WHERE id = @id),
                    (SELECT count(*) FROM evidence WHERE source_id = @id),
                    EXISTS (SELECT 1 FROM removed)
             """,
-            new { id, ifMatch.Any, ifMatch.Versions }, cancellationToken: ct));
+            new { id, ifMatch.Version }, cancellationToken: ct));
 
         if (outcome.Deleted)
         {

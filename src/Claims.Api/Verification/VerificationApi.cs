@@ -39,11 +39,9 @@ public static class VerificationApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Move a claim to another verification status")
-            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
+            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing; with a different note it is 409, showing what is stored. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-            .ProducesProblem(StatusCodes.Status428PreconditionRequired);
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/history", GetHistory).WithName(nameof(GetHistory)).Allow(Role.Reader)
             .WithSummary("Read a claim's status history, oldest first")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -63,10 +61,9 @@ public static class VerificationApi
 
         var view = row.ToView();
         var etag = StatusRow.ETag(view);
-        // no-cache: caches may keep the answer but must ask again each time; the ETag makes
-        // asking again cost a 304 without a body.
+        // Cache-Control "private, no-cache" (ResponseHeaders): the caller's cache may keep the
+        // answer but must ask again each time; the ETag makes asking again cost a 304 without a body.
         http.Response.Headers.ETag = etag;
-        http.Response.Headers.CacheControl = "no-cache";
         return Matches(http.Request.Headers.IfNoneMatch, etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(view);
@@ -97,9 +94,9 @@ public static class VerificationApi
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
         Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
-        if (IfMatch.Read(http.Request) is not { } ifMatch)
+        if (!IfMatch.TryRead(http.Request, "claim's status", out var ifMatch, out var refusal))
         {
-            return Versions.PreconditionRequired("claim's status");
+            return refusal;
         }
 
         var target = request.Status!.Value;
@@ -132,8 +129,19 @@ public static class VerificationApi
                 return Versions.PreconditionFailed("claim", Versions.ETag(current.Version));
             }
 
+            var note = VisibleText.OrNull(request.Note);
             if (view.Status == target)
             {
+                // A note belongs to a move (the history has one entry per move), so a new note on
+                // the same status cannot be stored; saying 200 with the old one would hide that.
+                if (note is not null && note != view.Note)
+                {
+                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+                        title: $"The claim is already {target.ToName()}; the new note was not stored.",
+                        detail: $"A note is recorded with a move to another status. The stored note is {(view.Note is null ? "empty" : $"\"{view.Note}\"")}; nothing was changed.",
+                        extensions: new Dictionary<string, object?> { ["current"] = view });
+                }
+
                 http.Response.Headers.ETag = StatusRow.ETag(view);
                 return TypedResults.Ok(view);
             }
@@ -143,7 +151,6 @@ public static class VerificationApi
                 return Problems.Conflict($"The claim cannot be marked {target.ToName()} yet.", missing);
             }
 
-            var note = string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim();
             var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
                 """
                 INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)

@@ -39,7 +39,7 @@ public sealed class StatusesRequestValidator : AbstractValidator<StatusesRequest
     {
         RuleFor(r => r.Ids).NotNull().WithMessage("Required: the claim ids to look up.");
         RuleFor(r => r.Ids!.Count).InclusiveBetween(1, MaxIds).When(r => r.Ids is not null).OverridePropertyName("ids")
-            .WithMessage($"Between 1 and {MaxIds} ids.");
+            .WithMessage(r => $"Between 1 and {MaxIds} ids; {r.Ids!.Count} were sent.");
     }
 }
 
@@ -83,7 +83,7 @@ public sealed class StatusChangeRequestValidator : AbstractValidator<StatusChang
         RuleFor(r => r.Status).RequiredEnum();
         RuleFor(r => r.Note).OptionalText(2000);
         RuleFor(r => r.Note)
-            .Must(note => !string.IsNullOrWhiteSpace(note))
+            .Must(VisibleText.Any)
             .When(r => r.Status is not null && Verdicts.NeedsNote(r.Status.Value))
             .WithMessage(r => $"A note saying why is required to mark a claim {r.Status!.Value.ToName()}.");
     }

@@ -77,7 +77,8 @@ public sealed partial class ApiFactory : WebApplicationFactory<Program>, IAsyncL
                 }
 
                 using var current = await base.SendAsync(read, cancellationToken);
-                request.Headers.IfMatch.Add(current.Headers.ETag ?? EntityTagHeaderValue.Any);
+                // A resource that does not exist has no ETag: any tag lets the request reach the 404.
+                request.Headers.IfMatch.Add(current.Headers.ETag ?? new EntityTagHeaderValue("\"1\""));
             }
 
             return await base.SendAsync(request, cancellationToken);

@@ -1,0 +1,152 @@
+using System.Net.Http.Headers;
+using Claims.Tests.Infrastructure;
+
+namespace Claims.Tests;
+
+/// <summary>
+/// What every answer carries whoever produced it: errors are complete problems (type, title,
+/// status, trace id) whatever the client accepts, and answers are marked so that no shared cache
+/// can hand one caller's answer to another.
+/// </summary>
+public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private readonly HttpClient _client = api.CreateClient();
+
+    public static TheoryData<string, string> ProblemsFromEveryProducer()
+    {
+        var accepts = new[] { "application/xml", "text/html", "text/plain", "application/json", "" };
+        var producers = new[]
+        {
+            "404 no such route", "404 no such claim", "400 validation", "400 unreadable JSON", "401 no key", "415 not JSON", "428 no If-Match", "405 wrong method",
+        };
+        var data = new TheoryData<string, string>();
+        foreach (var producer in producers)
+        {
+            foreach (var accept in accepts)
+            {
+                data.Add(producer, accept);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ProblemsFromEveryProducer))]
+    public async Task EveryErrorIsACompleteProblemWhateverTheClientAccepts(string producer, string accept)
+    {
+        var claim = await _client.ClaimAsync();
+        var client = api.CreateClient(producer.StartsWith("401", StringComparison.Ordinal) ? null : api.AdminKey, sendCurrentETag: false);
+        var request = producer switch
+        {
+            "404 no such route" => new HttpRequestMessage(HttpMethod.Get, "/no-such-thing"),
+            "404 no such claim" => new HttpRequestMessage(HttpMethod.Get, $"/claims/{Guid.CreateVersion7()}"),
+            "400 validation" => Json(HttpMethod.Post, "/claims", """{"statement":""}"""),
+            "400 unreadable JSON" => Json(HttpMethod.Post, "/claims", """{"statement":"""),
+            "401 no key" => new HttpRequestMessage(HttpMethod.Get, "/claims"),
+            "415 not JSON" => new HttpRequestMessage(HttpMethod.Post, "/claims") { Content = new StringContent("statement=a", new MediaTypeHeaderValue("text/plain")) },
+            "428 no If-Match" => Json(HttpMethod.Put, $"/claims/{claim}", """{"statement":"North Korean soldiers have deserted."}"""),
+            "405 wrong method" => new HttpRequestMessage(HttpMethod.Patch, $"/claims/{claim}"),
+            _ => throw new ArgumentOutOfRangeException(nameof(producer)),
+        };
+        if (accept.Length > 0)
+        {
+            request.Headers.Accept.ParseAdd(accept);
+        }
+
+        var response = await client.SendAsync(request);
+
+        var status = (HttpStatusCode)int.Parse(producer[..3], System.Globalization.CultureInfo.InvariantCulture);
+        var problem = await response.ReadProblemAsync(status);
+        Assert.StartsWith("https://tools.ietf.org/html/rfc", problem.Str("type"), StringComparison.Ordinal);
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", problem.Str("traceId"));
+    }
+
+    [Theory]
+    [InlineData(428, "https://tools.ietf.org/html/rfc6585#section-3")]
+    [InlineData(412, "https://tools.ietf.org/html/rfc9110#section-15.5.13")]
+    public async Task PreconditionProblemsNameTheirRfcSection(int status, string type)
+    {
+        var claim = await _client.ClaimAsync();
+        var client = api.CreateClient(api.AdminKey, sendCurrentETag: false);
+        var request = Json(HttpMethod.Put, $"/claims/{claim}", """{"statement":"North Korean soldiers have deserted."}""");
+        if (status == 412)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", "\"9\"");
+        }
+
+        var problem = await (await client.SendAsync(request)).ReadProblemAsync((HttpStatusCode)status);
+
+        Assert.Equal(type, problem.Str("type"));
+    }
+
+    [Fact]
+    public async Task ATooManyRequestsProblemNamesItsRfcSection()
+    {
+        await using var limited = api.WithWebHostBuilder(builder => builder.UseSetting("RateLimiting:RequestsPerMinute", "1"));
+        using var client = limited.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", api.AdminKey);
+        await (await client.GetAsync("/stats")).ReadJsonAsync(HttpStatusCode.OK);
+
+        var problem = await (await client.GetAsync("/stats")).ReadProblemAsync(HttpStatusCode.TooManyRequests);
+
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.Str("type"));
+        Assert.False(string.IsNullOrEmpty(problem.Str("traceId")));
+    }
+
+    [Theory]
+    [InlineData("/claims?limit=5", "private")]
+    [InlineData("/sources", "private")]
+    [InlineData("/stats", "private")]
+    [InlineData("/claims/{claim}", "private, no-cache")]
+    [InlineData("/claims/{claim}/status", "private, no-cache")]
+    [InlineData("/claims/{claim}/history", "private")]
+    [InlineData("/claims/{unknown}", "private")]
+    public async Task AnswersAreTheCallersAloneVaryOnTheKeyAndAreNeverSniffed(string url, string cacheControl)
+    {
+        var claim = await _client.ClaimAsync();
+
+        var response = await _client.GetAsync(url.Replace("{claim}", claim.ToString(), StringComparison.Ordinal)
+            .Replace("{unknown}", Guid.CreateVersion7().ToString(), StringComparison.Ordinal));
+
+        AssertCacheControl(response, cacheControl);
+        Assert.Contains("X-Api-Key", response.Headers.Vary);
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+    }
+
+    [Fact]
+    public async Task ANotModifiedStatusKeepsTheSameCachingHeaders()
+    {
+        var claim = await _client.ClaimAsync();
+        var first = await _client.GetAsync($"/claims/{claim}/status");
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/claims/{claim}/status");
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        var again = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+        AssertCacheControl(again, "private, no-cache");
+        Assert.Contains("X-Api-Key", again.Headers.Vary);
+        Assert.Equal(first.Headers.ETag, again.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ARefusalForAMissingKeyVariesOnTheKeyToo()
+    {
+        var response = await api.CreateClient(null).GetAsync("/claims");
+
+        await response.ReadProblemAsync(HttpStatusCode.Unauthorized);
+        Assert.Contains("X-Api-Key", response.Headers.Vary);
+        AssertCacheControl(response, "private");
+    }
+
+    /// <summary>The directives, in any order, and no others.</summary>
+    private static void AssertCacheControl(HttpResponseMessage response, string expected)
+    {
+        var directives = string.Join(",", response.Headers.GetValues("Cache-Control")).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(expected.Split(", ").Order(StringComparer.Ordinal), directives.Order(StringComparer.Ordinal));
+    }
+
+    private static HttpRequestMessage Json(HttpMethod method, string url, string json) =>
+        new(method, url) { Content = new StringContent(json, new MediaTypeHeaderValue("application/json")) };
+}
