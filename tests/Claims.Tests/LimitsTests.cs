@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Claims.Hostile;
 using Claims.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -224,6 +225,34 @@ public sealed class LimitsTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.True(text.Length < 1_000, $"A {text.Length}-character answer to a refused count: {text[..Math.Min(text.Length, 300)]}");
         Assert.Equal([field], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
         Assert.EndsWith(" were sent.", Assert.Single(problem.Errors(field)), StringComparison.Ordinal);
+        Assert.Equal(before, await SnapshotAsync(claim, source));
+    }
+
+    [Fact]
+    public async Task EveryWorstCaseBodyOfEveryWritableEndpointGetsItsSmallAnswerAndStoresNothing()
+    {
+        var (claim, source) = await ClaimAndSourceAsync();
+        var before = await SnapshotAsync(claim, source);
+        var client = api.CreateClient(api.AdminKey, sendCurrentETag: false);
+        var failures = new List<string>();
+
+        foreach (var hostile in WorstCaseBodies.All(claim, source))
+        {
+            Assert.True(Encoding.UTF8.GetByteCount(hostile.Body) <= MaxBodyBytes, $"{hostile.Name}: the body is over the limit.");
+            using var response = await client.SendAsync(hostile.ToMessage());
+            var text = await response.Content.ReadAsStringAsync();
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            // Fifty errors of a hundred-odd characters each are the most a refusal lists; an
+            // answer to the largest allowed batch of ids is the largest success.
+            var bound = hostile.Expected == HttpStatusCode.OK ? 40_000 : 12_000;
+            if (response.StatusCode != hostile.Expected || text.Length > bound
+                || mediaType != (hostile.Expected == HttpStatusCode.OK ? "application/json" : "application/problem+json"))
+            {
+                failures.Add($"{hostile.Name}: {(int)response.StatusCode} {mediaType}, {text.Length} characters: {text[..Math.Min(300, text.Length)]}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
         Assert.Equal(before, await SnapshotAsync(claim, source));
     }
 

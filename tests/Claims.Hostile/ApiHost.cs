@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Claims.Hostile;
+
+/// <summary>
+/// The built API as a process of its own on a fixed loopback port, as an operator runs it: it can
+/// be killed outright (SIGKILL, no shutdown) and started again on the same address.
+/// </summary>
+public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> environment) : IDisposable
+{
+    private readonly List<string> _output = [];
+    private Process? _process;
+
+    public int Port { get; } = FreePort();
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>Starts the process and waits until /health/live answers; fails with its output otherwise.</summary>
+    public async Task StartAsync(TimeSpan within, CancellationToken ct = default)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString();
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < within)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The API exited with {process.ExitCode} while starting:{Environment.NewLine}{Output}");
+            }
+
+            try
+            {
+                using var live = await http.GetAsync("/health/live", ct);
+                if (live.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+            }
+
+            await Task.Delay(100, ct);
+        }
+
+        Kill();
+        throw new TimeoutException($"The API did not answer /health/live within {within.TotalSeconds} s:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>SIGKILL: no request is finished, no connection closed politely.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join(Environment.NewLine, _output.TakeLast(40));
+            }
+        }
+    }
+
+    public void Dispose() => Kill();
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+            if (_output.Count > 400)
+            {
+                _output.RemoveRange(0, 200);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Claims.Api.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Claims.Tests.Infrastructure;
+
+/// <summary>
+/// A PostgreSQL server of a test class's own, in a folder of its own, with one migrated database:
+/// the class may stop and restart it without disturbing any other.
+/// </summary>
+public sealed class PrivateServer : IAsyncDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "claims-private-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>The migrated database, for the app (pooled).</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    public static async Task<PrivateServer> StartAsync(string database)
+    {
+        var server = new PrivateServer();
+        var address = await LocalPostgres.EnsureRunningAsync(server._folder);
+        Database.Migrate(new NpgsqlConnectionStringBuilder(address) { Database = database, Pooling = false }.ConnectionString, NullLogger.Instance);
+        server.ConnectionString = new NpgsqlConnectionStringBuilder(address) { Database = database }.ConnectionString;
+        return server;
+    }
+
+    public Task StopAsync() => LocalPostgres.StopAsync(_folder);
+
+    /// <summary>Starts it again on the same port, with the same data.</summary>
+    public Task StartAgainAsync() => LocalPostgres.EnsureRunningAsync(_folder);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await LocalPostgres.StopAsync(_folder);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already stopped.
+        }
+
+        // The data folder belongs to the postgres user; root may delete it, and rm -rf is the fallback.
+        try
+        {
+            if (Directory.Exists(_folder))
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            using var remove = Process.Start(new ProcessStartInfo("rm", ["-rf", _folder]) { UseShellExecute = false });
+            remove?.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Claims.Hostile;
+using Claims.Tests.Infrastructure;
+
+namespace Claims.Tests;
+
+/// <summary>
+/// The CI-sized fault soak (the benchmark program's `soak` verb runs it for minutes): writers with
+/// and without an Idempotency-Key while the API is killed outright and PostgreSQL is restarted,
+/// then every acknowledged claim is stored, nothing answered 503 is, and no key made two claims.
+/// </summary>
+public sealed class SoakTests : IAsyncLifetime
+{
+    private readonly string _adminKey = "soak-admin-" + Guid.NewGuid().ToString("N");
+    private PrivateServer? _server;
+    private ApiHost? _api;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PrivateServer.StartAsync("claims_soak");
+        _api = new ApiHost(Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll"), new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Claims"] = _server.ConnectionString,
+            ["Database__MigrateOnStartup"] = "false",
+            ["Auth__BootstrapAdminKey"] = _adminKey,
+            ["RateLimiting__RequestsPerMinute"] = "0",
+            ["RateLimiting__WritesPerMinute"] = "0",
+            ["Logging__LogLevel__Default"] = "Warning",
+        });
+        await _api.StartAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _api?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AcknowledgedWritesAndStoredRowsMatchAfterTheApiIsKilledAndPostgresRestarted()
+    {
+        var api = _api!;
+        var server = _server!;
+        var soak = new FaultSoak(api.BaseAddress, _adminKey, server.ConnectionString);
+        Fault[] faults =
+        [
+            new("kill -9 the API", TimeSpan.FromSeconds(5), async ct =>
+            {
+                api.Kill();
+                await api.StartAsync(TimeSpan.FromSeconds(60), ct);
+            }),
+            new("restart PostgreSQL", TimeSpan.FromSeconds(7), async _ =>
+            {
+                await server.StopAsync();
+                await server.StartAgainAsync();
+            }),
+        ];
+
+        var report = await soak.RunAsync(TimeSpan.FromSeconds(20), writersWithKey: 2, writersWithoutKey: 2, faults);
+
+        Assert.True(report.Holds, report.ToString());
+        Assert.True(report.Faults >= 4, $"Only {report.Faults} faults were injected: {report}");
+        Assert.True(report.Acknowledged >= 20, $"Too few writes got through for the check to mean much: {report}");
+        Assert.True(report.Answers.ContainsKey("no answer") && report.Answers.ContainsKey("503"),
+            $"The faults never showed, as lost answers and as 503s: {report}");
+    }
+}
