@@ -30,17 +30,17 @@ public sealed class FaultSoak(Uri api, string apiKey, string connectionString)
     private readonly ConcurrentDictionary<string, byte> _abandoned = new();
     private readonly ConcurrentDictionary<string, int> _answers = new();
     private readonly ConcurrentBag<string> _unexpected = [];
-    private int _faults;
+    private readonly ConcurrentDictionary<string, int> _faults = new();
 
     public sealed record Report(
-        TimeSpan Duration, int Requests, IReadOnlyDictionary<string, int> Answers, int Faults,
+        TimeSpan Duration, int Requests, IReadOnlyDictionary<string, int> Answers, IReadOnlyDictionary<string, int> Faults,
         int Acknowledged, int Refused, int Unknown, int UnknownStored, int Keys, int Abandoned, IReadOnlyList<string> Mismatches)
     {
         public bool Holds => Mismatches.Count == 0;
 
         public override string ToString() =>
             $"{Duration.TotalSeconds:F0} s, {Requests:N0} requests ({string.Join(", ", Answers.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}: {a.Value:N0}"))}), " +
-            $"{Faults} faults; {Acknowledged:N0} claims acknowledged, {Keys:N0} with an Idempotency-Key ({Abandoned} given up); " +
+            $"faults: {string.Join(", ", Faults.Select(f => $"{f.Key} ×{f.Value}"))}; {Acknowledged:N0} claims acknowledged, {Keys:N0} with an Idempotency-Key ({Abandoned} given up); " +
             $"{Refused:N0} refused with 503, {Unknown:N0} with the outcome unknown ({UnknownStored} of them stored); " +
             (Holds ? "stored rows match." : $"{Mismatches.Count} mismatches: {string.Join("; ", Mismatches.Take(10))}");
     }
@@ -78,7 +78,7 @@ public sealed class FaultSoak(Uri api, string apiKey, string connectionString)
             }
 
             await fault.Inject(CancellationToken.None);
-            Interlocked.Increment(ref _faults);
+            _faults.AddOrUpdate(fault.Name, 1, (_, n) => n + 1);
         }
     }
 
@@ -213,7 +213,7 @@ public sealed class FaultSoak(Uri api, string apiKey, string connectionString)
             }
         }
 
-        return new Report(elapsed, _answers.Values.Sum(), new Dictionary<string, int>(_answers), _faults,
+        return new Report(elapsed, _answers.Values.Sum(), new Dictionary<string, int>(_answers), new Dictionary<string, int>(_faults),
             _acknowledged.Count, _refused.Count, _unknown.Count, _unknown.Keys.Count(stored.ContainsKey), _keyed.Count, _abandoned.Count, mismatches);
     }
 

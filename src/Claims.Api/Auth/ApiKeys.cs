@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,7 +7,6 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -16,28 +16,31 @@ namespace Claims.Api.Auth;
 public sealed record KeyIdentity(string Id, string Name, Role Role);
 
 /// <summary>Makes, hashes and looks up API keys.</summary>
-public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOptionsMonitor<AuthOptions> options)
+public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMonitor<AuthOptions> options)
 {
     public const string Header = "X-Api-Key";
     public const string BootstrapName = "bootstrap-admin";
-
-    // Found keys are kept briefly so that a request costs no extra round trip for its key.
-    // Revoking evicts at once on this instance; other instances notice within this time.
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
     /// <summary>A new secret: 32 random bytes, base64url, with a prefix that says what it is.</summary>
     public static string NewSecret() => "clm_" + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    public async Task<KeyIdentity?> FindAsync(string secret, CancellationToken ct)
+    /// <summary>A key this instance accepts without asking the database: the bootstrap key, or one it found moments ago.</summary>
+    public KeyIdentity? Recall(string secret, out byte[] hash)
     {
-        var hash = Hash(secret);
+        hash = Hash(secret);
         if (BootstrapHash() is { } bootstrap && CryptographicOperations.FixedTimeEquals(hash, bootstrap))
         {
             return new KeyIdentity("bootstrap", BootstrapName, Role.Admin);
         }
 
+        return cache.Known(KeyCache.KeyOf(hash));
+    }
+
+    /// <summary>Checks a key that <see cref="Recall"/> did not know; null when it is malformed, unknown or revoked.</summary>
+    public async Task<KeyIdentity?> LookUpAsync(string secret, byte[] hash, CancellationToken ct)
+    {
         // Only secrets of the shape NewSecret makes can be in the table: anything else is refused
         // without a query, so made-up keys cannot keep the database busy.
         if (!LooksIssued(secret))
@@ -45,26 +48,29 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
             return null;
         }
 
-        var cacheKey = Convert.ToHexString(hash);
-        if (cache.TryGetValue(cacheKey, out KeyIdentity? cached))
+        var cacheKey = KeyCache.KeyOf(hash);
+        if (cache.IsUnknown(cacheKey))
         {
-            return cached;
+            return null;
         }
 
+        var generation = cache.Generation;
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, string Name, string Role)?>(new CommandDefinition(
             "SELECT id, name, role FROM api_keys WHERE hash = @hash AND revoked_at IS NULL", new { hash }, cancellationToken: ct));
         if (row is not { } key)
         {
+            cache.RememberUnknown(cacheKey, generation);
             return null;
         }
 
         var identity = new KeyIdentity(key.Id.ToString(), key.Name, Enum.Parse<Role>(key.Role, ignoreCase: true));
-        cache.Set(cacheKey, identity, CacheFor);
+        cache.RememberKnown(cacheKey, identity, generation);
         return identity;
     }
 
-    public void Forget(byte[] hash) => cache.Remove(Convert.ToHexString(hash));
+    /// <summary>Forgets a key on this instance at once; the others hear of it from the database.</summary>
+    public void Forget(byte[] hash) => cache.Forget(KeyCache.KeyOf(hash));
 
     private static bool LooksIssued(string secret) =>
         secret.Length == 4 + 43 && secret.StartsWith("clm_", StringComparison.Ordinal)
@@ -101,7 +107,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, IMemoryCache cache, IOption
 
 /// <summary>Authenticates the X-Api-Key header (never the query string, which ends up in logs).</summary>
 public sealed class ApiKeyHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys, FailedAuthentications failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -113,10 +119,24 @@ public sealed class ApiKeyHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var identity = values.Count == 1 && values[0]!.Length <= 200 ? await keys.FindAsync(values[0]!, Context.RequestAborted) : null;
+        // Several values, or one too long to be a key, match nothing: the empty secret stands for them.
+        var secret = values.Count == 1 && values[0]!.Length <= 200 ? values[0]! : "";
+        var identity = keys.Recall(secret, out var hash);
         if (identity is null)
         {
-            return AuthenticateResult.Fail("Unknown or revoked API key.");
+            var address = Context.Connection.RemoteIpAddress;
+            if (failures.Refuses(address) is { } wait)
+            {
+                Context.Items[FailedAuthentications.Refused] = wait;
+                return AuthenticateResult.Fail("Too many failed authentications from this address.");
+            }
+
+            identity = await keys.LookUpAsync(secret, hash, Context.RequestAborted);
+            if (identity is null)
+            {
+                failures.Record(address);
+                return AuthenticateResult.Fail("Unknown or revoked API key.");
+            }
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
@@ -130,8 +150,8 @@ public sealed class ApiKeyHandler(
     }
 }
 
-/// <summary>Writes 401 and 403 as problems that say what to do.</summary>
-public sealed class AccessProblems(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+/// <summary>Writes 401, 403 and the 429 of too many failed authentications as problems that say what to do.</summary>
+public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthentications failures) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
@@ -140,6 +160,12 @@ public sealed class AccessProblems(IProblemDetailsService problems) : IAuthoriza
         if (result.Succeeded)
         {
             await _default.HandleAsync(next, context, policy, result);
+            return;
+        }
+
+        if (context.Items.TryGetValue(FailedAuthentications.Refused, out var refused) && refused is TimeSpan wait)
+        {
+            await TooManyFailuresAsync(context, wait);
             return;
         }
 
@@ -163,6 +189,23 @@ public sealed class AccessProblems(IProblemDetailsService problems) : IAuthoriza
         {
             HttpContext = context,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+
+    private async Task TooManyFailuresAsync(HttpContext context, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many failed authentications.",
+                Detail = $"Too many failed authentications from this address (the limit is {failures.PerMinute} a minute), so its keys are not checked for now. Retry in {seconds} s.",
+            },
         });
     }
 }

@@ -8,9 +8,13 @@ public static class AuthSetup
 {
     public static IServiceCollection AddApiKeys(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AuthOptions>(configuration.GetSection("Auth"));
-        services.AddMemoryCache();
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection("Auth"))
+            .Validate(o => o.FailedAuthenticationsPerMinute >= 0, "Auth:FailedAuthenticationsPerMinute must be 0 (off) or more.")
+            .ValidateOnStart();
+        services.AddSingleton<KeyCache>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<FailedAuthentications>();
+        services.AddHostedService<KeyRevocationListener>();
         services.AddAuthentication(ApiKeyHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, AccessProblems>();

@@ -24,6 +24,9 @@ public sealed class AuthOptions
 
     /// <summary>Let callers without a key read (GETs and the batch status look-up).</summary>
     public bool AnonymousReads { get; set; }
+
+    /// <summary>Failed authentications per minute from one address before its keys are refused unchecked (429); 0 turns the limit off.</summary>
+    public int FailedAuthenticationsPerMinute { get; set; } = 30;
 }
 
 /// <summary>The caller's role must be at least <see cref="Minimum"/>.</summary>

@@ -26,6 +26,6 @@ public sealed class OpenApiSecurity : IOperationFilter
         operation.Responses ??= [];
         operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key." });
         operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The key's role is too low." });
-        operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limit reached; see Retry-After." });
+        operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limit reached, or too many failed authentications from this address; see Retry-After." });
     }
 }

@@ -7,8 +7,9 @@ namespace Claims.Tests.Infrastructure;
 
 /// <summary>
 /// The real app over HTTP on a database of its own: one instance per test class
-/// (IClassFixture), so no test class sees another's rows. Rate limits are off here; the tests of
-/// limits start their own factory with them on.
+/// (IClassFixture), so no test class sees another's rows. Rate limits and the limit of failed
+/// authentications are off here (many tests send unknown keys); the tests of limits start their
+/// own factory with them on.
 /// </summary>
 public sealed partial class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -22,6 +23,7 @@ public sealed partial class ApiFactory : WebApplicationFactory<Program>, IAsyncL
     {
         ["RateLimiting:RequestsPerMinute"] = "0",
         ["RateLimiting:WritesPerMinute"] = "0",
+        ["Auth:FailedAuthenticationsPerMinute"] = "0",
     };
 
     public async Task InitializeAsync() => ConnectionString = await TestDatabase.CreateAsync();
