@@ -88,17 +88,20 @@ public static partial class BenchmarkRun
                 await WrkAsync(Post, baseUrl, data.PostScript, duration),
             };
             var peakMb = PeakRssMb(api.Id);
+            output.WriteLine("Worst-case bodies...");
+            var hostile = await HostileAsync(api.Id, baseUrl, data.Claim, data.Source, data.StatusScript, duration, quick);
 
             output.WriteLine("Measuring the ceilings...");
             var dStatus = await PgbenchBestAsync(connectionString, data.StatusPgbench, duration);
             var dPost = await PgbenchBestAsync(connectionString, data.PostPgbench, duration);
             var h = await BareEndpointAsync(data.StatusAnswer, duration);
 
-            var report = Report(results, dStatus, dPost, h, peakMb, quick, await DescribeDatabaseAsync(connectionString, data.Claims));
+            var report = Report(results, dStatus, dPost, h, peakMb, quick, await DescribeDatabaseAsync(connectionString, data.Claims))
+                + Environment.NewLine + HostileReport(hostile, results.Single(m => m.Name == Status));
             output.WriteLine(report);
             if (writeReadme)
             {
-                WriteReadme(Path.Combine(root, "README.md"), report);
+                WriteReadme(Path.Combine(root, "README.md"), "performance", report);
                 output.WriteLine("README.md's Performance section updated.");
             }
 
@@ -115,7 +118,7 @@ public static partial class BenchmarkRun
     }
 
     private sealed record Prepared(
-        long Claims, string StatusAnswer,
+        long Claims, Guid Claim, Guid Source, string StatusAnswer,
         string StatusScript, string ClaimScript, string FirstPageScript, string DeepPageScript,
         string CommonSearchScript, string CommonNewestScript, string RareSearchScript, string SimilarScript, string PostScript,
         string StatusPgbench, string PostPgbench);
@@ -205,7 +208,7 @@ public static partial class BenchmarkRun
             """);
 
         return new Prepared(
-            claims, statusAnswer,
+            claims, ids[0], sources[0], statusAnswer,
             Script("status", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)] .. "/status") end"""),
             Script("claim", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)]) end"""),
             Fixed("first-page", "/claims?status=in_review&limit=50"),
@@ -344,15 +347,19 @@ public static partial class BenchmarkRun
     // wrk reports no latency (NaN here) or zero when no request succeeded.
     private static string Ms(double value) => double.IsNaN(value) || value <= 0 ? "–" : value.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static void WriteReadme(string readme, string report)
+    /// <summary>Replaces the README's block between <c>&lt;!-- section:start --&gt;</c> and its end marker.</summary>
+    private static void WriteReadme(string readme, string section, string report)
     {
-        const string start = "<!-- performance:start -->";
-        const string end = "<!-- performance:end -->";
+        var start = $"<!-- {section}:start -->";
+        var end = $"<!-- {section}:end -->";
         var text = File.ReadAllText(readme);
+        if (!text.Contains(start, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"README.md has no {start} marker to write the figures after.");
+        }
+
         var block = $"{start}\n{report.TrimEnd()}\n{end}";
-        text = text.Contains(start, StringComparison.Ordinal)
-            ? text[..text.IndexOf(start, StringComparison.Ordinal)] + block + text[(text.IndexOf(end, StringComparison.Ordinal) + end.Length)..]
-            : text.TrimEnd() + "\n\n## Performance\n\n" + block + "\n";
+        text = text[..text.IndexOf(start, StringComparison.Ordinal)] + block + text[(text.IndexOf(end, StringComparison.Ordinal) + end.Length)..];
         File.WriteAllText(readme, text);
     }
 

@@ -1,6 +1,16 @@
 using Claims.Benchmarks;
 
-// generate --claims N | run [--quick] [--write-readme]
+// generate --claims N | run [--quick] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
+var writeReadme = args.Contains("--write-readme");
+switch (args.FirstOrDefault())
+{
+    // These two start a private PostgreSQL of their own: the soak restarts it, the fuzz fills it with junk.
+    case "soak":
+        return await BenchmarkRun.SoakAsync(TimeSpan.FromMinutes(double.TryParse(Option(args, "--minutes"), out var minutes) ? minutes : 2), writeReadme, Console.Out);
+    case "fuzz":
+        return await BenchmarkRun.FuzzAsync(int.TryParse(Option(args, "--requests"), out var requests) ? requests : 100_000, writeReadme, Console.Out);
+}
+
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Claims");
 if (string.IsNullOrWhiteSpace(connectionString))
 {
@@ -22,9 +32,9 @@ switch (args.FirstOrDefault())
             return 130;
         }
     case "run":
-        return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme: args.Contains("--write-readme"), Console.Out);
+        return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     default:
-        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme]");
+        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme]");
         return 2;
 }
 
