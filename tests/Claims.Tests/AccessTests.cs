@@ -366,8 +366,8 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Theory]
-    [InlineData("/health/live", "Healthy")]
-    [InlineData("/health/ready", "Healthy")]
+    [InlineData("/health/live", "\"status\":\"Healthy\"")]
+    [InlineData("/health/ready", "\"postgres\":{\"status\":\"Healthy\"")]
     [InlineData("/swagger/v1/swagger.json", "\"openapi\"")]
     [InlineData("/swagger/index.html", "<html")]
     public async Task HealthAndSwaggerAreOpenWithoutAKey(string url, string expected)

@@ -73,6 +73,27 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         }
     }
 
+    [Fact]
+    public async Task EveryWriteDeclaresTheUnconfirmedCommit504AndNoReadDoes()
+    {
+        var document = await DocumentAsync();
+
+        var unconfirmed = Operations(document)
+            .Where(op => op.Operation.GetProperty("responses").TryGetProperty("504", out _))
+            .Select(op => $"{op.Method} {op.Path}")
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+            [
+                "DELETE /admin/keys/{id}", "DELETE /claims/{id}", "DELETE /claims/{id}/evidence/{evidenceId}", "DELETE /sources/{id}",
+                "POST /admin/keys", "POST /claims", "POST /claims/{id}/evidence", "POST /sources",
+                "PUT /claims/{id}", "PUT /claims/{id}/status", "PUT /sources/{id}",
+            ],
+            unconfirmed);
+        var claim = document.GetProperty("paths").GetProperty("/claims").GetProperty("post").GetProperty("responses").GetProperty("504");
+        Assert.True(claim.GetProperty("content").TryGetProperty("application/problem+json", out _), $"504 is not a problem: {claim}");
+    }
+
     [Theory]
     [InlineData("ClaimStatus", "unverified,in_review,confirmed,disputed,false,inconclusive")]
     [InlineData("Stance", "asserts,supports,refutes,unable_to_verify,mentions")]

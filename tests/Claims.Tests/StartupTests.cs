@@ -72,10 +72,16 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
         var live = await client.GetAsync("/health/live");
         var ready = await client.GetAsync("/health/ready");
 
-        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        Assert.Equal("Healthy", await live.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+        var liveBody = await live.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("application/json", live.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Healthy", liveBody.Str("status"));
+        Assert.Empty(liveBody.GetProperty("checks").EnumerateObject());
+        var readyBody = await ready.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("application/json", ready.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Healthy", readyBody.Str("status"));
+        var postgres = readyBody.GetProperty("checks").GetProperty("postgres");
+        Assert.Equal("Healthy", postgres.Str("status"));
+        Assert.True(postgres.GetProperty("durationMs").GetInt64() >= 0);
     }
 
     [Fact]
@@ -96,9 +102,12 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
         var ready = await client.GetAsync("/health/ready");
         var status = await client.GetAsync($"/claims/{Guid.CreateVersion7()}/status");
 
-        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Equal("Unhealthy", await ready.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", (await live.ReadJsonAsync(HttpStatusCode.OK)).Str("status"));
+        var notReady = await ready.ReadProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("The service is not ready.", notReady.Str("title"));
+        Assert.Contains("postgres", notReady.Str("detail"));
+        Assert.Equal("Unhealthy", notReady.GetProperty("checks").GetProperty("postgres").Str("status"));
+        Assert.NotNull(ready.Headers.RetryAfter);
         var problem = await status.ReadProblemAsync(HttpStatusCode.ServiceUnavailable);
         Assert.Contains("Retry", problem.Str("detail"));
         Assert.True(status.Headers.RetryAfter is not null);

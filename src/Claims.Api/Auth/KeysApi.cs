@@ -61,13 +61,17 @@ public static class KeysApi
     {
         var secret = ApiKeyStore.NewSecret();
         await using var connection = await db.OpenConnectionAsync(ct);
+        // A transaction of one statement, so that only its COMMIT can leave the outcome unknown (504).
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleAsync<ApiKeyRow>(new CommandDefinition(
             """
             INSERT INTO api_keys (id, name, role, hash) VALUES (@id, @name, @role, @hash)
             RETURNING id, name, role, created_at, revoked_at
             """,
             new { id = Guid.CreateVersion7(), name, role = role.ToString().ToLowerInvariant(), hash = ApiKeyStore.Hash(secret) },
-            cancellationToken: ct));
+            transaction, cancellationToken: ct));
+        await commit.RunAsync();
         return new CreatedApiKey(row.Id, row.Name, role, row.CreatedAt, secret);
     }
 
@@ -94,13 +98,16 @@ public static class KeysApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(Guid id, NpgsqlDataSource db, ApiKeyStore keys, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         var hash = await connection.QuerySingleOrDefaultAsync<byte[]>(new CommandDefinition(
-            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = @id RETURNING hash", new { id }, cancellationToken: ct));
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = @id RETURNING hash", new { id }, transaction, cancellationToken: ct));
         if (hash is null)
         {
             return Problems.NotFound("API key", id);
         }
 
+        await commit.RunAsync();
         keys.Forget(hash);
         return TypedResults.NoContent();
     }

@@ -69,6 +69,7 @@ public static class ClaimsApi
 
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var commit = Commit.For(transaction, ct);
             var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
             if (refusal is not null)
             {
@@ -107,7 +108,7 @@ public static class ClaimsApi
             var location = $"/claims/{id}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
 
-            await transaction.CommitAsync(ct);
+            await commit.RunAsync();
             return Created(http, location, claim);
         }, ct);
     }
@@ -143,6 +144,8 @@ public static class ClaimsApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Never committed: ends with a rollback, sent under the request's token.
+        await using var end = Commit.For(transaction, ct);
         // The % operator and the <-> order are what the trigram index serves: it reads claims
         // nearest first and stops at the limit. The threshold is a setting, made local to this
         // transaction so that pooled connections keep the default.
@@ -179,6 +182,10 @@ public static class ClaimsApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
+        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
+        // a failure before it changed nothing (503).
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
             $"""
             UPDATE claims
@@ -187,13 +194,14 @@ public static class ClaimsApi
             WHERE id = @id AND version = @Version
             RETURNING {Columns}
             """,
-            Parameters(id, request, new { ifMatch.Version }), cancellationToken: ct));
+            Parameters(id, request, new { ifMatch.Version }), transaction, cancellationToken: ct));
         if (row is not null)
         {
+            await commit.RunAsync();
             return Ok(http, row.ToClaim());
         }
 
-        return await CurrentVersionAsync(connection, id, ct) is { } current
+        return await CurrentVersionAsync(connection, transaction, id, ct) is { } current
             ? Versions.PreconditionFailed("claim", Versions.ETag(current))
             : Problems.NotFound("claim", id);
     }
@@ -206,21 +214,24 @@ public static class ClaimsApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         // Evidence and history go with it through ON DELETE CASCADE.
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM claims WHERE id = @id AND version = @Version", new { id, ifMatch.Version }, cancellationToken: ct));
+            "DELETE FROM claims WHERE id = @id AND version = @Version", new { id, ifMatch.Version }, transaction, cancellationToken: ct));
         if (deleted == 1)
         {
+            await commit.RunAsync();
             return TypedResults.NoContent();
         }
 
-        return await CurrentVersionAsync(connection, id, ct) is { } current
+        return await CurrentVersionAsync(connection, transaction, id, ct) is { } current
             ? Versions.PreconditionFailed("claim", Versions.ETag(current))
             : Problems.NotFound("claim", id);
     }
 
-    private static Task<int?> CurrentVersionAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("SELECT version FROM claims WHERE id = @id", new { id }, cancellationToken: ct));
+    private static Task<int?> CurrentVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition("SELECT version FROM claims WHERE id = @id", new { id }, transaction, cancellationToken: ct));
 
     private static Created<Claim> Created(HttpContext http, string location, Claim claim) => Versions.Created(http, location, claim, claim.Version);
 

@@ -46,6 +46,7 @@ public static class EvidenceApi
         {
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var commit = Commit.For(transaction, ct);
             var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
             if (refusal is not null)
             {
@@ -83,7 +84,7 @@ public static class EvidenceApi
             var location = $"/claims/{id}/evidence/{evidenceId}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
 
-            await transaction.CommitAsync(ct);
+            await commit.RunAsync();
             return TypedResults.Created(location, item);
         }, ct);
     }
@@ -128,6 +129,7 @@ public static class EvidenceApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         // Lock first, count in a second statement of the same batch: a delete that waited for the
         // lock must count what the previous holder left, or two concurrent deletes could each
         // see the other's 'supports' item and remove the last two together.
@@ -163,7 +165,7 @@ public static class EvidenceApi
             UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id;
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
-        await transaction.CommitAsync(ct);
+        await commit.RunAsync();
         return TypedResults.NoContent();
     }
 }

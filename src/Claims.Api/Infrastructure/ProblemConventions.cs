@@ -7,7 +7,8 @@ public static class ProblemConventions
 {
     /// <summary>
     /// Declares the problems any endpoint can answer with, so the OpenAPI document lists every
-    /// status: 413 and 415 where a JSON body is read, 503 while the database is unreachable.
+    /// status: 413 and 415 where a JSON body is read, 503 while the database is unreachable or
+    /// slower than the request's deadline, and on writes 504 when a COMMIT went unconfirmed.
     /// </summary>
     public static TBuilder WithCommonProblems<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
@@ -21,9 +22,24 @@ public static class ProblemConventions
             }
 
             endpoint.Metadata.Add(Problem(StatusCodes.Status503ServiceUnavailable));
+            if (Writes(endpoint.Metadata))
+            {
+                endpoint.Metadata.Add(Problem(StatusCodes.Status504GatewayTimeout));
+            }
         });
         return builder;
     }
+
+    /// <summary>Marks an endpoint that reads although its method is not GET (a look-up with a body).</summary>
+    public static TBuilder ReadsOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ReadsOnlyMetadata());
+
+    private static bool Writes(IList<object> metadata) =>
+        !metadata.OfType<ReadsOnlyMetadata>().Any()
+        && metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods
+            .Any(method => !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method)) == true;
+
+    private sealed class ReadsOnlyMetadata;
 
     private static ProducesResponseTypeMetadata Problem(int status) =>
         new(status, typeof(ProblemDetails), ["application/problem+json"]);

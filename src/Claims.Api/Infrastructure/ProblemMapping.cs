@@ -10,9 +10,10 @@ namespace Claims.Api.Infrastructure;
 
 /// <summary>
 /// Turns the exceptions that bad input can cause (unreadable JSON, unparsable parameters, a row the
-/// database refuses) into 4xx problems that say what is wrong. Anything else stays a 500.
+/// database refuses) into 4xx problems that say what is wrong, a database that cannot answer into
+/// 503 (nothing was changed), and a commit it did not confirm into 504. Anything else stays a 500.
 /// </summary>
-public sealed partial class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -25,11 +26,14 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
             InvalidOperationException unreadable when unreadable.Message.StartsWith("Unable to read the request as JSON", StringComparison.Ordinal) =>
                 Problem(StatusCodes.Status415UnsupportedMediaType, "The body's charset is not supported.",
                     "Send JSON encoded as UTF-8: Content-Type: application/json (optionally with charset=utf-8)."),
+            CommitUnconfirmedException => Problem(StatusCodes.Status504GatewayTimeout,
+                "The database did not confirm the write in time.",
+                "It may or may not be stored. Retry with the same Idempotency-Key, or read before retrying."),
             PostgresException pg => FromPostgres(pg),
             NpgsqlException { InnerException: TimeoutException } => Problem(StatusCodes.Status503ServiceUnavailable,
-                "The service is too busy to answer in time.", "Nothing was changed. Retry in a few seconds."),
+                "The service is too busy to answer in time.", NothingChanged),
             NpgsqlException { IsTransient: true } => Problem(StatusCodes.Status503ServiceUnavailable,
-                "The database is not reachable right now.", "Nothing was changed. Retry in a few seconds."),
+                "The database is not reachable right now.", NothingChanged),
             _ => null,
         };
 
@@ -38,9 +42,8 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
             return false;
         }
 
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        if (problem.Status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
         {
-            httpContext.Response.Headers.RetryAfter = "5";
             logger.LogWarning(exception, "Database unavailable");
         }
         else if (exception is PostgresException refused)
@@ -49,8 +52,28 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
             logger.LogInformation("The database refused a request: {Message} ({Constraint})", refused.MessageText, refused.ConstraintName);
         }
 
+        return await WriteAsync(httpContext, problem, exception);
+    }
+
+    private const string NothingChanged = "Nothing was changed. Retry in a few seconds.";
+
+    /// <summary>The answer when a request's deadline passed before it could change anything.</summary>
+    public static ProblemDetails DeadlinePassed() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "The database did not answer in time.", NothingChanged);
+
+    /// <summary>
+    /// Writes a problem with its status; one the client can retry (503, 504) says when, in
+    /// Retry-After.
+    /// </summary>
+    public static ValueTask<bool> WriteAsync(HttpContext httpContext, ProblemDetails problem, Exception? exception)
+    {
+        if (problem.Status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout)
+        {
+            httpContext.Response.Headers.RetryAfter = "5";
+        }
+
         httpContext.Response.StatusCode = problem.Status!.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        return httpContext.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
             ProblemDetails = problem,
@@ -106,11 +129,11 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
                 "Something it refers to was changed or removed meanwhile. Read the resources again and retry."),
         // The statement timeout or a lock wait ran out: the server is busy, not the request wrong.
         PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable =>
-            Problem(StatusCodes.Status503ServiceUnavailable, "The database is too busy to answer in time.", "Nothing was changed. Retry in a few seconds."),
+            Problem(StatusCodes.Status503ServiceUnavailable, "The database is too busy to answer in time.", NothingChanged),
         PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected =>
             Problem(StatusCodes.Status409Conflict, "A concurrent change got there first.", "Nothing was changed. Read the resource again and retry."),
         _ when pg.IsTransient => Problem(StatusCodes.Status503ServiceUnavailable,
-            "The database is not available right now.", "Nothing was changed. Retry in a few seconds."),
+            "The database is not available right now.", NothingChanged),
         _ => null,
     };
 

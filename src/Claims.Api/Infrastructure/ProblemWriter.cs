@@ -54,6 +54,8 @@ public sealed class ProblemWriter(IOptions<JsonOptions> json) : IProblemDetailsW
         problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
 
         http.Response.ContentType = ContentType;
-        return new ValueTask(JsonSerializer.SerializeAsync(http.Response.Body, problem, problem.GetType(), json.Value.SerializerOptions, http.RequestAborted));
+        // Not under RequestAborted: after a request's deadline that token is cancelled, and the
+        // problem saying so must still be written.
+        return new ValueTask(JsonSerializer.SerializeAsync(http.Response.Body, problem, problem.GetType(), json.Value.SerializerOptions));
     }
 }

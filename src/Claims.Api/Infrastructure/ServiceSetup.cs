@@ -3,7 +3,6 @@ using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Seeding;
 using FluentValidation;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
@@ -85,7 +84,8 @@ public static class ServiceSetup
             }
         });
 
-        services.AddHealthChecks().AddNpgSql(name: "postgres", tags: ["ready"], timeout: TimeSpan.FromSeconds(3));
+        services.AddRequestDeadline();
+        services.AddClaimsHealthChecks();
         return services;
     }
 
@@ -129,8 +129,11 @@ public static class ServiceSetup
             });
         }
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        // Inside the exception handler, which writes the 504 of an unconfirmed commit, and before
+        // authentication, whose key look-ups wait on the database too. Swagger, above, never
+        // waits on the database; the health endpoints have a bound of their own.
+        app.UseRequestDeadline();
+        app.MapClaimsHealth();
 
         // The rate limiter partitions by API key, so it runs after authentication.
         app.UseAuthentication();

@@ -56,6 +56,7 @@ public static class SourcesApi
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
         if (refusal is not null)
         {
@@ -78,7 +79,7 @@ public static class SourcesApi
         var location = $"/sources/{source.Id}";
         await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
 
-        await transaction.CommitAsync(ct);
+        await commit.RunAsync();
         return Created(http, location, source);
     }
 
@@ -183,6 +184,10 @@ public static class SourcesApi
         var parameters = new DynamicParameters(Parameters(id, request, createdBy: null));
         parameters.AddDynamicParams(new { ifMatch.Version });
         await using var connection = await db.OpenConnectionAsync(ct);
+        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
+        // a failure before it changed nothing (503).
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
             $"""
             UPDATE sources
@@ -191,14 +196,15 @@ public static class SourcesApi
             WHERE id = @Id AND version = @Version
             RETURNING {Columns}
             """,
-            parameters, cancellationToken: ct));
+            parameters, transaction, cancellationToken: ct));
         if (row is not null)
         {
+            await commit.RunAsync();
             return Ok(http, row.ToSource());
         }
 
         var current = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
-            "SELECT version FROM sources WHERE id = @id", new { id }, cancellationToken: ct));
+            "SELECT version FROM sources WHERE id = @id", new { id }, transaction, cancellationToken: ct));
         return current is null ? Problems.NotFound("source", id) : Versions.PreconditionFailed("source", Versions.ETag(current.Value));
     }
 
@@ -210,7 +216,9 @@ public static class SourcesApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        // One statement and one round trip. The delete decides on the row as it is when it runs;
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
+        // One statement, then the COMMIT. The delete decides on the row as it is when it runs;
         // the version and count beside it only explain a refusal, and the foreign key still
         // guards against evidence that a concurrent transaction adds.
         var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted)>(new CommandDefinition(
@@ -224,10 +232,11 @@ public static class SourcesApi
                    (SELECT count(*) FROM evidence WHERE source_id = @id),
                    EXISTS (SELECT 1 FROM removed)
             """,
-            new { id, ifMatch.Version }, cancellationToken: ct));
+            new { id, ifMatch.Version }, transaction, cancellationToken: ct));
 
         if (outcome.Deleted)
         {
+            await commit.RunAsync();
             return TypedResults.NoContent();
         }
 

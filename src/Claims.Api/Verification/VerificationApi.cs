@@ -28,7 +28,7 @@ public static class VerificationApi
     {
         var group = app.MapGroup("/claims/{id:guid}").WithTags("Verification");
 
-        app.MapPost("/claims/statuses", GetStatuses).WithName(nameof(GetStatuses)).Allow(Role.Reader).WithTags("Verification")
+        app.MapPost("/claims/statuses", GetStatuses).WithName(nameof(GetStatuses)).Allow(Role.Reader).ReadsOnly().WithTags("Verification")
             .WithSummary("Read many claims' statuses at once")
             .WithDescription("1 to 500 ids in one request and one database round trip. Ids that name no claim are listed under unknownIds.");
 
@@ -104,6 +104,7 @@ public static class VerificationApi
         {
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var commit = Commit.For(transaction, ct);
 
             // The row lock makes concurrent changes of one claim (and evidence changes, which update
             // it) queue up. The counts are read by a second statement, after the lock is held, so
@@ -161,7 +162,7 @@ public static class VerificationApi
                 """,
                 new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy = Caller.Name(http.User) },
                 transaction, cancellationToken: ct));
-            await transaction.CommitAsync(ct);
+            await commit.RunAsync();
             var changed = view with { Status = target, Note = note, UpdatedAt = updatedAt };
             http.Response.Headers.ETag = StatusRow.ETag(changed);
             return TypedResults.Ok(changed);

@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Claims.Api.Infrastructure;
+
+/// <summary>What /health/live and /health/ready answer: 200 JSON, or a 503 problem naming the failing checks.</summary>
+public sealed record HealthAnswer(string Status, IReadOnlyDictionary<string, CheckAnswer> Checks);
+
+public sealed record CheckAnswer(string Status, long DurationMs);
+
+public static class HealthEndpoints
+{
+    /// <summary>A readiness probe answers within 2 s whatever the database does; this leaves room to write the answer.</summary>
+    public static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(1.5);
+
+    public static IServiceCollection AddClaimsHealthChecks(this IServiceCollection services)
+    {
+        // The app's own data source: the check waits for a pooled connection like a request
+        // would, and the token the timeout cancels also ends that wait.
+        services.AddHealthChecks().AddNpgSql(name: "postgres", tags: ["ready"], timeout: CheckTimeout);
+
+        // A check is cancelled at its timeout, but Npgsql gives up on a silent server only after
+        // asking it to cancel on a new connection (up to the connect timeout more): stop waiting
+        // for the check at the timeout instead. Nothing is lost by abandoning a SELECT 1.
+        services.Configure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations)
+            {
+                var create = registration.Factory;
+                var timeout = registration.Timeout;
+                if (timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+                {
+                    registration.Factory = provider => new BoundedCheck(create(provider), timeout);
+                }
+            }
+        });
+        return services;
+    }
+
+    public static void MapClaimsHealth(this IEndpointRouteBuilder app)
+    {
+        // Their bound is the checks' timeout, not a request deadline.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+            .DisableRequestTimeout();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = WriteAsync })
+            .DisableRequestTimeout();
+    }
+
+    private static async Task WriteAsync(HttpContext http, HealthReport report)
+    {
+        var checks = report.Entries.ToDictionary(
+            entry => entry.Key,
+            entry => new CheckAnswer(entry.Value.Status.ToString(), (long)Math.Round(entry.Value.Duration.TotalMilliseconds)));
+        if (report.Status != HealthStatus.Unhealthy)
+        {
+            await http.Response.WriteAsJsonAsync(new HealthAnswer(report.Status.ToString(), checks));
+            return;
+        }
+
+        var failing = report.Entries.Where(entry => entry.Value.Status == HealthStatus.Unhealthy).Select(entry => entry.Key);
+        await ProblemMapping.WriteAsync(http, new ProblemDetails
+        {
+            Status = StatusCodes.Status503ServiceUnavailable,
+            Title = "The service is not ready.",
+            Detail = $"Failing checks: {string.Join(", ", failing)}. Retry in a few seconds.",
+            Extensions = { ["checks"] = checks },
+        }, exception: null);
+    }
+
+    private sealed class BoundedCheck(IHealthCheck check, TimeSpan timeout) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
+        {
+            var running = check.CheckHealthAsync(context, cancellationToken);
+            try
+            {
+                return await running.WaitAsync(timeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Left to finish on its own; its outcome is observed so that it is never reported as unobserved.
+                _ = running.ContinueWith(static t => t.Exception, TaskScheduler.Default);
+                return new HealthCheckResult(context.Registration.FailureStatus, $"No answer within {timeout.TotalSeconds} s.");
+            }
+        }
+    }
+}
