@@ -8,7 +8,8 @@ namespace Claims.Hostile;
 /// The built API as a process of its own on a fixed loopback port, as an operator runs it: it can
 /// be killed outright (SIGKILL, no shutdown) and started again on the same address.
 /// </summary>
-public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> environment) : IDisposable
+/// <param name="readyPath">What must answer 200 before the host counts as started: /health/live, or /health/ready to wait for the database too.</param>
+public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> environment, string readyPath = "/health/live") : IDisposable
 {
     private readonly List<string> _output = [];
     private Process? _process;
@@ -19,7 +20,7 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
-    /// <summary>Starts the process and waits until /health/live answers; fails with its output otherwise.</summary>
+    /// <summary>Starts the process and waits until its ready path answers 200; fails with its output otherwise.</summary>
     public async Task StartAsync(TimeSpan within, CancellationToken ct = default)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(dll)! };
@@ -48,7 +49,7 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
 
             try
             {
-                using var live = await http.GetAsync("/health/live", ct);
+                using var live = await http.GetAsync(readyPath, ct);
                 if (live.IsSuccessStatusCode)
                 {
                     return;
@@ -65,7 +66,22 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
         }
 
         Kill();
-        throw new TimeoutException($"The API did not answer /health/live within {within.TotalSeconds} s:{Environment.NewLine}{Output}");
+        throw new TimeoutException($"The API did not answer {readyPath} with 200 within {within.TotalSeconds} s:{Environment.NewLine}{Output}");
+    }
+
+    /// <summary>Waits until the process has written <paramref name="text"/>; fails with its output after <paramref name="within"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process is null or { HasExited: true } || clock.Elapsed > within)
+            {
+                throw new TimeoutException($"The API did not write '{text}' within {within.TotalSeconds:0} s{(_process is null or { HasExited: true } ? " (it is not running)" : "")}. Its output:{Environment.NewLine}{Output}");
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>SIGKILL: no request is finished, no connection closed politely.</summary>
