@@ -27,17 +27,8 @@ public static partial class BenchmarkRun
         var soak = new FaultSoak(api.BaseAddress, Key, setup.ConnectionString);
         Fault[] faults =
         [
-            new("kill -9 the API", TimeSpan.FromSeconds(20), async ct =>
-            {
-                api.Kill();
-                await api.StartAsync(TimeSpan.FromSeconds(60), ct);
-            }),
-            new("restart PostgreSQL", TimeSpan.FromSeconds(30), async ct =>
-            {
-                await setup.StopDatabaseAsync();
-                await Task.Delay(TimeSpan.FromSeconds(2), ct);
-                await setup.StartDatabaseAsync();
-            }),
+            Fault.KillApi(api, TimeSpan.FromSeconds(20)),
+            Fault.RestartDatabase(setup.StopDatabaseAsync, setup.StartDatabaseAsync, down: TimeSpan.FromSeconds(2), every: TimeSpan.FromSeconds(30)),
         ];
         output.WriteLine($"Soaking for {duration.TotalMinutes:F0} min: 4 writers with an Idempotency-Key, 4 without; the API killed every 20 s, PostgreSQL restarted every 30 s ...");
         var report = await soak.RunAsync(duration, writersWithKey: 4, writersWithoutKey: 4, faults);

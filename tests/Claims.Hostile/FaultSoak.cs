@@ -8,7 +8,23 @@ using Npgsql;
 namespace Claims.Hostile;
 
 /// <summary>A fault the soak injects every so often: killing the API, restarting PostgreSQL.</summary>
-public sealed record Fault(string Name, TimeSpan Every, Func<CancellationToken, Task> Inject);
+public sealed record Fault(string Name, TimeSpan Every, Func<CancellationToken, Task> Inject)
+{
+    /// <summary>SIGKILL to the API, then the same program started again on the same address.</summary>
+    public static Fault KillApi(ApiHost api, TimeSpan every) => new("kill -9 the API", every, async ct =>
+    {
+        api.Kill();
+        await api.StartAsync(TimeSpan.FromSeconds(60), ct);
+    });
+
+    /// <summary>PostgreSQL stopped, kept down long enough for every writer to meet it, and started again.</summary>
+    public static Fault RestartDatabase(Func<Task> stop, Func<Task> start, TimeSpan down, TimeSpan every) => new("restart PostgreSQL", every, async ct =>
+    {
+        await stop();
+        await Task.Delay(down, ct);
+        await start();
+    });
+}
 
 /// <summary>
 /// Writers log claims while faults are injected, then the stored rows are compared with what the

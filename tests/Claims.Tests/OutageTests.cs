@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Claims.Api.Infrastructure;
 using Claims.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Claims.Tests;
@@ -18,18 +16,14 @@ public sealed class OutageTests : IAsyncLifetime
     /// <summary>The longest any one request may take to answer, database or not (the README's promise).</summary>
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(6);
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "claims-outage-" + Guid.NewGuid().ToString("N"));
     private readonly string _adminKey = "outage-admin-" + Guid.NewGuid().ToString("N");
-    private string _server = "";
-    private string _database = "";
+    private PrivateServer? _server;
     private WebApplicationFactory<Program>? _factory;
 
     public async Task InitializeAsync()
     {
-        _server = await LocalPostgres.EnsureRunningAsync(_folder);
-        _database = new NpgsqlConnectionStringBuilder(_server) { Database = "claims_outage", Pooling = false }.ConnectionString;
-        Database.Migrate(_database, NullLogger.Instance);
-        var app = new NpgsqlConnectionStringBuilder(_server) { Database = "claims_outage" }.ConnectionString;
+        _server = await PrivateServer.StartAsync("claims_outage");
+        var app = _server.ConnectionString;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Development");
@@ -49,16 +43,10 @@ public sealed class OutageTests : IAsyncLifetime
             await _factory.DisposeAsync();
         }
 
-        try
+        if (_server is not null)
         {
-            await LocalPostgres.StopAsync(_folder);
+            await _server.DisposeAsync();
         }
-        catch (InvalidOperationException)
-        {
-            // Already stopped, or never started.
-        }
-
-        DeleteFolder(_folder);
     }
 
     [Fact]
@@ -112,7 +100,7 @@ public sealed class OutageTests : IAsyncLifetime
         });
         await Task.Delay(200);
 
-        await LocalPostgres.StopAsync(_folder);
+        await _server!.StopAsync();
         await Task.Delay(500);
         await stopWriting.CancelAsync();
         await writer;
@@ -169,8 +157,8 @@ public sealed class OutageTests : IAsyncLifetime
         }
 
         // Back: the same port, and no restart of the API.
-        var restarted = await LocalPostgres.EnsureRunningAsync(_folder);
-        Assert.Equal(new NpgsqlConnectionStringBuilder(_server).Port, new NpgsqlConnectionStringBuilder(restarted).Port);
+        var restarted = await _server.StartAgainAsync();
+        Assert.Equal(new NpgsqlConnectionStringBuilder(_server.ConnectionString).Port, new NpgsqlConnectionStringBuilder(restarted).Port);
         await WaitUntilReadyAsync(client);
 
         var first = await (await SendAsync(client, HttpMethod.Post, "/claims", new { statement = "North Korean soldiers have arrived in Kursk." })).ReadJsonAsync(HttpStatusCode.Created);
@@ -271,26 +259,9 @@ public sealed class OutageTests : IAsyncLifetime
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(_database);
+        await using var connection = new NpgsqlConnection(_server!.Unpooled);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>The data folder belongs to the postgres user; root may delete it, and rm -rf is the fallback.</summary>
-    private static void DeleteFolder(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            using var remove = Process.Start(new ProcessStartInfo("rm", ["-rf", folder]) { UseShellExecute = false });
-            remove?.WaitForExit(TimeSpan.FromSeconds(30));
-        }
     }
 }

@@ -48,18 +48,8 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         var soak = new FaultSoak(api.BaseAddress, _adminKey, server.ConnectionString);
         Fault[] faults =
         [
-            new("kill -9 the API", TimeSpan.FromSeconds(5), async ct =>
-            {
-                api.Kill();
-                await api.StartAsync(TimeSpan.FromSeconds(60), ct);
-            }),
-            new("restart PostgreSQL", TimeSpan.FromSeconds(4), async ct =>
-            {
-                await server.StopAsync();
-                // Down long enough for every writer to meet it.
-                await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                await server.StartAgainAsync();
-            }),
+            Fault.KillApi(api, TimeSpan.FromSeconds(5)),
+            Fault.RestartDatabase(server.StopAsync, server.StartAgainAsync, down: TimeSpan.FromSeconds(1), every: TimeSpan.FromSeconds(4)),
         ];
 
         var report = await soak.RunAsync(TimeSpan.FromSeconds(20), writersWithKey: 2, writersWithoutKey: 2, faults);

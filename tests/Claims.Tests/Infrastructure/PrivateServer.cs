@@ -16,6 +16,9 @@ public sealed class PrivateServer : IAsyncDisposable
     /// <summary>The migrated database, for the app (pooled).</summary>
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The same database without pooling, for a test's own checks, which must not keep connections the app's outage would break.</summary>
+    public string Unpooled => new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString;
+
     public static async Task<PrivateServer> StartAsync(string database)
     {
         var server = new PrivateServer();
@@ -27,8 +30,8 @@ public sealed class PrivateServer : IAsyncDisposable
 
     public Task StopAsync() => LocalPostgres.StopAsync(_folder);
 
-    /// <summary>Starts it again on the same port, with the same data.</summary>
-    public Task StartAgainAsync() => LocalPostgres.EnsureRunningAsync(_folder);
+    /// <summary>Starts it again with the same data; returns its address, which keeps its port.</summary>
+    public Task<string> StartAgainAsync() => LocalPostgres.EnsureRunningAsync(_folder);
 
     public async ValueTask DisposeAsync()
     {
