@@ -45,7 +45,7 @@ switch (verb)
 await app.PrepareDatabaseAsync();
 app.UseClaimsApi();
 
-var api = app.MapGroup("").WithValidation().WithCommonProblems().WithReadRetries();
+var api = app.MapGroup("").WithWholeAnswers().WithValidation().WithCommonProblems().WithReadRetries();
 api.MapSources();
 api.MapClaims();
 api.MapEvidence();

@@ -127,7 +127,6 @@ public static partial class BenchmarkRun
                 ["ConnectionStrings__Claims"] = setup.ConnectionString,
                 ["Database__MigrateOnStartup"] = "false",
                 ["Auth__BootstrapAdminKey"] = Key,
-                ["Auth__FailedAuthenticationsPerMinute"] = "0",
                 ["RateLimiting__RequestsPerMinute"] = "0",
                 ["RateLimiting__WritesPerMinute"] = "0",
                 ["Logging__LogLevel__Default"] = "Warning",

@@ -73,7 +73,7 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
     public async Task WaitForOutputAsync(string text, TimeSpan within)
     {
         var clock = Stopwatch.StartNew();
-        while (!Output.Contains(text, StringComparison.Ordinal))
+        while (!Wrote(text))
         {
             if (_process is null or { HasExited: true } || clock.Elapsed > within)
             {
@@ -110,6 +110,14 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
     }
 
     public void Dispose() => Kill();
+
+    private bool Wrote(string text)
+    {
+        lock (_output)
+        {
+            return _output.Exists(line => line.Contains(text, StringComparison.Ordinal));
+        }
+    }
 
     private void Remember(string? line)
     {

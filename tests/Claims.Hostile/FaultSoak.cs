@@ -73,8 +73,18 @@ public sealed class FaultSoak(Uri api, string apiKey, string connectionString)
             .Concat(Enumerable.Range(0, writersWithoutKey).Select(w => WriteWithoutKeyAsync(http, writersWithKey + w, stop.Token)))
             .ToList();
         var injectors = faults.Select(fault => InjectAsync(fault, stop.Token)).ToList();
-        await Task.WhenAll(injectors);
-        await Task.WhenAll(writers);
+        try
+        {
+            await Task.WhenAll(injectors);
+        }
+        finally
+        {
+            // A fault that failed (the API did not come back) ends the soak, but the writers are
+            // stopped and awaited before the client they use goes away.
+            await stop.CancelAsync();
+            await Task.WhenAll(writers);
+        }
+
         var elapsed = clock.Elapsed;
 
         return await CheckAsync(elapsed, ct);

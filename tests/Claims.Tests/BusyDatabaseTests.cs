@@ -3,6 +3,7 @@ using Npgsql;
 
 namespace Claims.Tests;
 
+[Collection(TimeBound.Name)]
 public sealed class BusyDatabaseTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
     private readonly HttpClient _client = api.CreateClient();

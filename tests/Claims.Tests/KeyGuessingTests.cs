@@ -14,6 +14,7 @@ namespace Claims.Tests;
 /// refused with 429 without a look-up. Whether a key was looked up is shown by PostgreSQL itself:
 /// with the keys table locked, a look-up waits, so an answer means there was none.
 /// </summary>
+[Collection(TimeBound.Name)]
 public sealed class KeyGuessingTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
     private const string TooMany = "Too many failed authentications from this address";

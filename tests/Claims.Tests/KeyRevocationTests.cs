@@ -10,6 +10,7 @@ namespace Claims.Tests;
 /// A revoked key is refused by every instance within 1 s, however it was revoked: two API
 /// processes on one database, each of which keeps the keys it found in memory.
 /// </summary>
+[Collection(TimeBound.Name)]
 public sealed class KeyRevocationTests(KeyRevocationTests.TwoInstances instances, ITestOutputHelper output)
     : IClassFixture<KeyRevocationTests.TwoInstances>
 {

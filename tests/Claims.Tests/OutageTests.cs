@@ -11,6 +11,7 @@ namespace Claims.Tests;
 /// PostgreSQL goes away under a running API and comes back. This class runs its own private
 /// server in a folder of its own, so stopping it disturbs no other test class.
 /// </summary>
+[Collection(TimeBound.Name)]
 public sealed class OutageTests : IAsyncLifetime
 {
     /// <summary>The longest any one request may take to answer, database or not (the README's promise).</summary>

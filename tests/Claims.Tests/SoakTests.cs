@@ -9,6 +9,7 @@ namespace Claims.Tests;
 /// and without an Idempotency-Key while the API is killed outright and PostgreSQL is restarted,
 /// then every acknowledged claim is stored, nothing answered 503 is, and no key made two claims.
 /// </summary>
+[Collection(TimeBound.Name)]
 public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly string _adminKey = "soak-admin-" + Guid.NewGuid().ToString("N");

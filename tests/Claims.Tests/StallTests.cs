@@ -12,6 +12,7 @@ namespace Claims.Tests;
 /// problem (or a 504 for a write whose COMMIT was on its way); readiness says so within 2 s; and
 /// once the database is back, what the API answered agrees with what the database holds.
 /// </summary>
+[Collection(TimeBound.Name)]
 public sealed class StallTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(6);
@@ -40,7 +41,6 @@ public sealed class StallTests(ITestOutputHelper output)
         var sentEarly = await RoundAsync(client, "sent at the fault");
         var sentLate = await RoundAsync(client, "sent later");
         var healed = await RoundAsync(client, "healed");
-        Assert.True(inFlight.Count < PoolSize);
 
         var answers = new List<Answer>();
         var readiness = new List<Answer>();
@@ -173,11 +173,9 @@ public sealed class StallTests(ITestOutputHelper output)
                 $"{what}: a 503 must be a problem that says nothing was changed: {answer.Body}",
             503 when answer.RetryAfter is null => $"{what}: without Retry-After.",
             503 => null,
-            504 when answer.Call.Written is null => $"{what}: a read cannot leave a write unconfirmed: {answer.Body}",
-            504 when problem?.Detail?.Contains("may or may not be stored", StringComparison.Ordinal) != true =>
-                $"{what}: a 504 must be a problem that says the write may or may not be stored: {answer.Body}",
-            504 => null,
-            _ => $"{what}: expected 503, or 504 for a write: {answer.Body}",
+            // Every write here was held before its COMMIT (a table lock, or a fault already on), so
+            // none can have been applied: 504 would be a 503 misjudged.
+            _ => $"{what}: expected 503, since no COMMIT was on its way: {answer.Body}",
         };
     }
 

@@ -114,6 +114,14 @@ public static class Database
             builder.Options = $"{builder.Options} -c statement_timeout=5000".Trim();
         }
 
+        // A request that gave up (its deadline, a broken link) may leave its backend idle inside
+        // the transaction until TCP notices, holding row locks and an Idempotency-Key's lock:
+        // retries of that key would be 409 meanwhile. The server ends such a transaction itself.
+        if (builder.Options?.Contains("idle_in_transaction_session_timeout", StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout=10000".Trim();
+        }
+
         // PostgreSQL on a few cores does best with few connections (the benchmark's pgbench
         // ceiling peaks at 8 to 16 on two cores); more requests than that queue for a pooled
         // connection instead of making the server thrash.

@@ -30,16 +30,10 @@ public static class ProblemConventions
         return builder;
     }
 
-    /// <summary>Marks an endpoint that reads although its method is not GET (a look-up with a body).</summary>
-    public static TBuilder ReadsOnly<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new ReadsOnlyMetadata());
-
     private static bool Writes(IList<object> metadata) =>
         !metadata.OfType<ReadsOnlyMetadata>().Any()
         && metadata.OfType<IHttpMethodMetadata>().LastOrDefault()?.HttpMethods
             .Any(method => !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) && !HttpMethods.IsOptions(method)) == true;
-
-    private sealed class ReadsOnlyMetadata;
 
     private static ProducesResponseTypeMetadata Problem(int status) =>
         new(status, typeof(ProblemDetails), ["application/problem+json"]);

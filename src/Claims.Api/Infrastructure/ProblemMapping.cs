@@ -59,7 +59,8 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
 
     /// <summary>The answer when a request's deadline passed before it could change anything.</summary>
     public static ProblemDetails DeadlinePassed() =>
-        Problem(StatusCodes.Status503ServiceUnavailable, "The database did not answer in time.", NothingChanged);
+        Problem(StatusCodes.Status503ServiceUnavailable, "The request did not finish within its deadline.",
+            $"Nothing was changed. Requests get {RequestDeadline.Timeout.TotalSeconds:0} s, body upload included; the database is usually what took longer. Retry in a few seconds.");
 
     /// <summary>
     /// Writes a problem with its status; one the client can retry (503, 504) says when, in

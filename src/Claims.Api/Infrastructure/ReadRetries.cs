@@ -27,16 +27,9 @@ public static class ReadRetries
 
     public static TBuilder WithReadRetries<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
     {
-        builder.AddEndpointFilterFactory((context, next) =>
-        {
-            // Handlers are named for what they do; Get, List and Find only read (POST /claims/statuses included).
-            var isRead = context.MethodInfo.Name.StartsWith("Get", StringComparison.Ordinal)
-                || context.MethodInfo.Name.StartsWith("List", StringComparison.Ordinal)
-                || context.MethodInfo.Name.StartsWith("Find", StringComparison.Ordinal);
-            return isRead
-                ? invocation => Pipeline.ExecuteAsync(static async (state, _) => await state.next(state.invocation), (next, invocation), invocation.HttpContext.RequestAborted)
-                : next;
-        });
+        builder.AddEndpointFilter((invocation, next) => ReadOnlyEndpoints.IsRead(invocation.HttpContext)
+            ? Pipeline.ExecuteAsync(static async (state, _) => await state.next(state.invocation), (next, invocation), invocation.HttpContext.RequestAborted)
+            : next(invocation));
         return builder;
     }
 }

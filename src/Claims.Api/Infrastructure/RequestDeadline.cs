@@ -36,8 +36,43 @@ public static class RequestDeadline
     /// </summary>
     public static IApplicationBuilder UseRequestDeadline(this IApplicationBuilder app)
     {
+        // The connection's own token, before the deadline is linked into RequestAborted: what a
+        // finished answer is written under (WithWholeAnswers).
+        app.Use((http, next) =>
+        {
+            http.Features.Set(new ConnectionAborted(http.RequestAborted));
+            return next(http);
+        });
         app.UseRequestTimeouts();
         return app.Use(RelayAsync);
+    }
+
+    /// <summary>
+    /// A handler that returned has its answer written whole, even when the deadline passed just
+    /// after: a write whose COMMIT got through before it must not answer 201 with an empty body
+    /// (the framework writes JSON under RequestAborted and drops a cancelled write silently), and a
+    /// read that finished has its answer. The add-on goes first, so that it wraps every result.
+    /// </summary>
+    public static TBuilder WithWholeAnswers<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (invocation, next) =>
+        {
+            var answer = await next(invocation);
+            return answer is IResult result ? new WholeAnswer(result) : answer;
+        });
+
+    private sealed record ConnectionAborted(CancellationToken Token);
+
+    private sealed class WholeAnswer(IResult answer) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            if (http.Features.Get<ConnectionAborted>() is { } connection)
+            {
+                http.RequestAborted = connection.Token;
+            }
+
+            return answer.ExecuteAsync(http);
+        }
     }
 
     private static async Task RelayAsync(HttpContext http, RequestDelegate next)
@@ -51,8 +86,20 @@ public static class RequestDeadline
 
         // Not disposed: it has no timer, and its cancelling thread may outlive the request.
         var relay = new CancellationTokenSource();
-        var registration = deadline.UnsafeRegister(
-            static state => new Thread(CancelQuietly) { IsBackground = true, Name = "Request cancellation" }.Start(state), relay);
+        var client = http.Features.Get<ConnectionAborted>()?.Token ?? CancellationToken.None;
+        var registration = deadline.UnsafeRegister(static state =>
+        {
+            var (relay, client) = ((CancellationTokenSource, CancellationToken))state!;
+            // A client that went away is cancelled where it is noticed: a thread for each would
+            // let a client that resets requests make threads as fast as it sends.
+            if (client.IsCancellationRequested)
+            {
+                CancelQuietly(relay);
+                return;
+            }
+
+            new Thread(CancelQuietly) { IsBackground = true, Name = "Request cancellation" }.Start(relay);
+        }, (relay, client));
         http.RequestAborted = relay.Token;
         try
         {

@@ -52,7 +52,7 @@ public static class RequestLimits
 
             options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
                 PerCaller(limits.RequestsPerMinute, _ => true, "all"),
-                PerCaller(limits.WritesPerMinute, request => !HttpMethods.IsGet(request.Method) && !IsBatchRead(request), "writes"));
+                PerCaller(limits.WritesPerMinute, request => !ReadOnlyEndpoints.IsRead(request.HttpContext), "writes"));
             options.OnRejected = async (context, ct) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
@@ -96,8 +96,6 @@ public static class RequestLimits
 
         await next(context);
     });
-
-    private static bool IsBatchRead(HttpRequest request) => request.Path.StartsWithSegments("/claims/statuses");
 
     /// <summary>A token bucket per API key (per address for callers without one) that refills every minute; none for health and Swagger.</summary>
     private static PartitionedRateLimiter<HttpContext> PerCaller(int perMinute, Func<HttpRequest, bool> applies, string kind) =>
