@@ -84,6 +84,11 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad, Type? bodyType)
     {
+        if (bad.InnerException is TooManyItemsException tooMany)
+        {
+            return Validation(tooMany.Path is null or "$" ? "body" : tooMany.Path.TrimStart('$', '.'), tooMany.Message, "The request is not valid.");
+        }
+
         if (bad.InnerException is JsonException json)
         {
             var field = json.Path is null or "$" ? "body" : json.Path.TrimStart('$', '.');

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Seeding;
@@ -28,6 +29,8 @@ public static class ServiceSetup
             // With duplicates the last one would win silently, and a proxy or signature check that
             // reads the first would see another request than the one stored.
             options.SerializerOptions.AllowDuplicateProperties = false;
+            options.SerializerOptions.TypeInfoResolver = (options.SerializerOptions.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
+                .WithAddedModifier(CountedArrays.Apply);
         });
 
         services.AddOptions<PagingOptions>().Bind(configuration.GetSection("Paging"))
