@@ -63,19 +63,8 @@ public sealed class ProxiedApi : IAsyncDisposable
     /// Holds every table a request of the API touches in ACCESS EXCLUSIVE mode until disposed, so
     /// that requests sent meanwhile wait inside the database with their connection open.
     /// </summary>
-    public async Task<IAsyncDisposable> LockTablesAsync()
-    {
-        var connection = new NpgsqlConnection(DirectConnectionString);
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockTables = new NpgsqlCommand(
-            "LOCK TABLE claims, sources, evidence, claim_status_changes, idempotency_keys IN ACCESS EXCLUSIVE MODE", connection, transaction))
-        {
-            await lockTables.ExecuteNonQueryAsync();
-        }
-
-        return new Release(connection, transaction);
-    }
+    public Task<TableLock> LockTablesAsync() =>
+        TableLock.TakeAsync(DirectConnectionString, "claims", "sources", "evidence", "claim_status_changes", "idempotency_keys");
 
     /// <summary>Holds a session advisory lock on a connection of the test's own until disposed.</summary>
     public async Task<IAsyncDisposable> HoldAdvisoryLockAsync(long key)
@@ -163,15 +152,5 @@ public sealed class ProxiedApi : IAsyncDisposable
         Proxy.Pass();
         await ((IAsyncLifetime)_factory).DisposeAsync();
         await Proxy.DisposeAsync();
-    }
-
-    private sealed class Release(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.RollbackAsync();
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
     }
 }

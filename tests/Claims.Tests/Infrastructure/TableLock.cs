@@ -4,31 +4,32 @@ using Npgsql;
 namespace Claims.Tests.Infrastructure;
 
 /// <summary>
-/// Holds an ACCESS EXCLUSIVE lock on one table, in a transaction of its own, until disposed. Any
-/// statement the API runs on that table meanwhile waits for it, so a request answered while the
-/// lock is held did not touch the table: PostgreSQL itself shows what the API did not ask it.
+/// Holds an ACCESS EXCLUSIVE lock on tables, in a transaction of its own, until disposed. Any
+/// statement the API runs on them meanwhile waits for it: a request answered while the lock is
+/// held did not touch them (PostgreSQL itself shows what the API did not ask it), and a request
+/// that needs them is held in flight for as long as a test wants.
 /// </summary>
 public sealed class TableLock : IAsyncDisposable
 {
     private readonly NpgsqlConnection _connection;
     private readonly NpgsqlTransaction _transaction;
-    private readonly string _table;
+    private readonly string[] _tables;
 
-    private TableLock(NpgsqlConnection connection, NpgsqlTransaction transaction, string table)
+    private TableLock(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] tables)
     {
         _connection = connection;
         _transaction = transaction;
-        _table = table;
+        _tables = tables;
     }
 
-    public static async Task<TableLock> TakeAsync(string connectionString, string table)
+    public static async Task<TableLock> TakeAsync(string connectionString, params string[] tables)
     {
         var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var transaction = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", connection, transaction);
+        await using var command = new NpgsqlCommand($"LOCK TABLE {string.Join(", ", tables)} IN ACCESS EXCLUSIVE MODE", connection, transaction);
         await command.ExecuteNonQueryAsync();
-        return new TableLock(connection, transaction, table);
+        return new TableLock(connection, transaction, tables);
     }
 
     /// <summary>Waits until some session waits for this lock; fails after <paramref name="within"/>.</summary>
@@ -40,17 +41,17 @@ public sealed class TableLock : IAsyncDisposable
             await using var command = new NpgsqlCommand(
                 """
                 SELECT count(*) FROM pg_locks
-                WHERE NOT granted AND relation = @table::regclass
+                WHERE NOT granted AND relation = ANY(@tables::regclass[])
                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """,
                 _connection, _transaction);
-            command.Parameters.AddWithValue("table", _table);
+            command.Parameters.AddWithValue("tables", _tables);
             if ((long)(await command.ExecuteScalarAsync())! > 0)
             {
                 return;
             }
 
-            Assert.True(clock.Elapsed < within, $"Nobody waited for the lock on {_table} within {within.TotalSeconds:0} s.");
+            Assert.True(clock.Elapsed < within, $"Nobody waited for the lock on {string.Join(", ", _tables)} within {within.TotalSeconds:0} s.");
             await Task.Delay(50);
         }
     }
