@@ -58,7 +58,7 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var before = await ScalarAsync("SELECT count(*) FROM schema_migrations");
 
-        Claims.Api.Infrastructure.Database.Migrate(api.ConnectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Claims.Api.Data.Database.Migrate(api.ConnectionString, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
         Assert.Equal(before, await ScalarAsync("SELECT count(*) FROM schema_migrations"));
         Assert.True(before >= 1);

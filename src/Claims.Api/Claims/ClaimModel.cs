@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Claims.Api.Evidence;
-using Claims.Api.Infrastructure;
+using Claims.Api.Json;
 
 namespace Claims.Api.Claims;
 

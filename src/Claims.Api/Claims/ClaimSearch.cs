@@ -1,12 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using Claims.Api.OpenApi;
 using Claims.Api.Evidence;
-using Claims.Api.Infrastructure;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Claims.Api.Validation;
+using Claims.Api.Http;
 
 namespace Claims.Api.Claims;
 

@@ -1,7 +1,8 @@
 using System.Text.RegularExpressions;
 using Claims.Api.Evidence;
-using Claims.Api.Infrastructure;
 using FluentValidation;
+using Claims.Api.Validation;
+using Claims.Api.Json;
 
 namespace Claims.Api.Claims;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using Claims.Api.Infrastructure;
 using Claims.Api.Sources;
+using Claims.Api.Json;
 
 namespace Claims.Api.Evidence;
 

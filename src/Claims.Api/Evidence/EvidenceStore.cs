@@ -1,6 +1,6 @@
 using System.Data;
-using Claims.Api.Infrastructure;
 using Dapper;
+using Claims.Api.Json;
 
 namespace Claims.Api.Evidence;
 

@@ -2,10 +2,13 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using FluentValidation;
+using Claims.Api.OpenApi;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
-using Claims.Api.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
+using Claims.Api.Validation;
+using Claims.Api.Json;
+using Claims.Api.Http;
 
 namespace Claims.Api.Sources;
 

@@ -1,5 +1,5 @@
-using Claims.Api.Infrastructure;
 using FluentValidation;
+using Claims.Api.Validation;
 
 namespace Claims.Api.Sources;
 

@@ -1,10 +1,12 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Claims.Api.Claims;
-using Claims.Api.Infrastructure;
 using System.Security.Cryptography;
 using System.Text;
 using FluentValidation;
+using Claims.Api.Validation;
+using Claims.Api.Json;
+using Claims.Api.Http;
 
 namespace Claims.Api.Verification;
 

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
-using Claims.Api.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Claims.Api.Validation;
+using Claims.Api.Data;
 
 namespace Claims.Tests.Infrastructure;
 

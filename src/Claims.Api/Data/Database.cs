@@ -1,8 +1,11 @@
 using Dapper;
 using DbUp;
 using Npgsql;
+using Claims.Api.Validation;
+using Claims.Api.Json;
+using Claims.Api.Http;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Data;
 
 public sealed class DatabaseOptions
 {

@@ -3,8 +3,9 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Claims.Api.Auth;
 using Microsoft.AspNetCore.RateLimiting;
+using Claims.Api.Errors;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 public sealed class RateLimitingOptions
 {

@@ -1,7 +1,7 @@
 using Claims.Api.Auth;
 using Microsoft.Net.Http.Headers;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>
 /// Headers every answer carries so that nothing in between can misuse it: answers depend on the

@@ -1,4 +1,5 @@
-namespace Claims.Api.Infrastructure;
+using Claims.Api.Json;
+namespace Claims.Api.OpenApi;
 
 /// <summary>
 /// Marks a string query parameter that takes the values of an enumeration, spelled as in JSON.

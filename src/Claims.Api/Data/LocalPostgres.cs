@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using Claims.Api.Validation;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Data;
 
 /// <summary>
 /// A private PostgreSQL server for development and tests, run from the machine's own PostgreSQL

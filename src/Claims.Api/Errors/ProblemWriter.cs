@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 
 using Microsoft.Extensions.Options;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Errors;
 
 /// <summary>
 /// Writes every problem the same way, whoever produced it (a handler, the exception handler, the

@@ -1,4 +1,4 @@
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>Marks an endpoint that only reads although its method is not GET (a look-up with a body).</summary>
 public sealed class ReadsOnlyMetadata;

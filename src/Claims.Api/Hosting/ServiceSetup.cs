@@ -7,8 +7,13 @@ using FluentValidation;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
+using Claims.Api.OpenApi;
+using Claims.Api.Json;
+using Claims.Api.Http;
+using Claims.Api.Errors;
+using Claims.Api.Data;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Hosting;
 
 /// <summary>The cross-cutting wiring Program.cs calls: JSON, problems, validation, OpenAPI, health.</summary>
 public static class ServiceSetup

@@ -7,8 +7,9 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Claims.Api.Validation;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>
 /// Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) for the creating POSTs. The first

@@ -2,8 +2,9 @@ using Claims.Api.Auth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.OpenApi;
 
 /// <summary>Marks the operations that need a key, with the role they need, so Swagger UI sends the key it was given.</summary>
 public sealed class OpenApiSecurity : IOperationFilter

@@ -5,8 +5,12 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Claims.Api.Validation;
+using Claims.Api.Json;
+using Claims.Api.Http;
+using Claims.Api.Data;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Errors;
 
 /// <summary>
 /// Turns the exceptions that bad input can cause (unreadable JSON, unparsable parameters, a row the

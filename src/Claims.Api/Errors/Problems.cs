@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Claims.Api.Validation;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Errors;
 
 /// <summary>The problem answers handlers return themselves (the exception handler writes the rest).</summary>
 public static class Problems

@@ -2,7 +2,7 @@ using System.Reflection;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Validation;
 
 /// <summary>
 /// Runs the FluentValidation validator of every handler argument that has one. Decided once per

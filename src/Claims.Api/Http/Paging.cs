@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>One page of a list. <c>nextCursor</c> is null on the last page.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -8,8 +8,9 @@ using Claims.Api.Verification;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.OpenApi;
 
 /// <summary>
 /// Examples for the Swagger UI, taken from the seed story so that "Try it out" starts from

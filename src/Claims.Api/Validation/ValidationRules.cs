@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using FluentValidation;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Validation;
 
 /// <summary>Rules that several request types share.</summary>
 public static class ValidationRules

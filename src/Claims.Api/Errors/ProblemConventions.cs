@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Claims.Api.Validation;
+using Claims.Api.Http;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Errors;
 
 public static class ProblemConventions
 {

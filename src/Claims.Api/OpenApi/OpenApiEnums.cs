@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.OpenApi;
 
 /// <summary>
 /// Swashbuckle recognises only the framework's string-enum converter; ours writes strings too, so

@@ -1,7 +1,11 @@
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
+using Claims.Api.Validation;
+using Claims.Api.Json;
+using Claims.Api.Http;
+using Claims.Api.Errors;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.OpenApi;
 
 /// <summary>Marks an endpoint that needs If-Match (optimistic concurrency).</summary>
 public sealed class RequiresIfMatch;

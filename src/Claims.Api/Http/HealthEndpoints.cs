@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Claims.Api.Validation;
+using Claims.Api.Errors;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>What /health/live and /health/ready answer: 200 JSON, or a 503 problem naming the failing checks.</summary>
 public sealed record HealthAnswer(string Status, IReadOnlyDictionary<string, CheckAnswer> Checks);

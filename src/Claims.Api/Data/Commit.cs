@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Data;
 
 /// <summary>
 /// The COMMIT of a write failed without the server saying why (the connection broke, the

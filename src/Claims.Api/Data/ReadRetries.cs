@@ -1,8 +1,9 @@
 using Npgsql;
 using Polly;
 using Polly.Retry;
+using Claims.Api.Http;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Data;
 
 /// <summary>
 /// Reads retry a transient database failure briefly: a read has no effect, so running its

@@ -2,8 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Claims.Api.Errors;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Json;
 
 /// <summary>An array in a request body has more items than its property allows.</summary>
 public sealed class TooManyItemsException(string message) : JsonException(message);

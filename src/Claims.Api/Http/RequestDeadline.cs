@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.Timeouts;
+using Claims.Api.Errors;
+using Claims.Api.Data;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>
 /// Every request has a deadline, whatever the database does. At the deadline the framework's

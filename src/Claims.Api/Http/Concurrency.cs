@@ -5,8 +5,10 @@ using Microsoft.Net.Http.Headers;
 using Npgsql;
 using Polly;
 using Polly.Retry;
+using Claims.Api.Validation;
+using Claims.Api.Json;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Http;
 
 /// <summary>
 /// The If-Match of a conditional write: exactly one ETag, the one of the client's last read.

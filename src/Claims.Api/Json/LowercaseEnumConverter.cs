@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Claims.Api.Infrastructure;
+namespace Claims.Api.Json;
 
 /// <summary>
 /// Writes enumerations as the snake_case strings the database stores (or a
