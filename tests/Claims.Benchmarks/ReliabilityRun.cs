@@ -123,16 +123,10 @@ public static partial class BenchmarkRun
             output.WriteLine($"Publishing the API to {setup._folder} ...");
             var published = Path.Combine(setup._folder, "api");
             await RunProcessAsync("dotnet", ["publish", Path.Combine(RepositoryRoot(), "src", "Claims.Api"), "-c", "Release", "-o", published, "--nologo", "-v", "q"], null);
-            setup.Api = new ApiHost(Path.Combine(published, "Claims.Api.dll"), new Dictionary<string, string?>
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["ConnectionStrings__Claims"] = setup.ConnectionString,
-                ["Database__MigrateOnStartup"] = "false",
-                ["Auth__BootstrapAdminKey"] = Key,
-                ["RateLimiting__RequestsPerMinute"] = "0",
-                ["RateLimiting__WritesPerMinute"] = "0",
-                ["Logging__LogLevel__Default"] = "Warning",
-            });
+            var settings = ApiHost.Settings(setup.ConnectionString, Key);
+            settings["Database__MigrateOnStartup"] = "false";
+            settings["Logging__LogLevel__Default"] = "Warning";
+            setup.Api = new ApiHost(Path.Combine(published, "Claims.Api.dll"), settings);
             await setup.Api.StartAsync(TimeSpan.FromSeconds(60));
             return setup;
         }

@@ -20,6 +20,19 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
 
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>
+    /// How the tests and the benchmark run the program: as in production, on the given database,
+    /// with a bootstrap admin key, and without rate limits (they would measure themselves).
+    /// </summary>
+    public static Dictionary<string, string?> Settings(string connectionString, string adminKey) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["ConnectionStrings__Claims"] = connectionString,
+        ["Auth__BootstrapAdminKey"] = adminKey,
+        ["RateLimiting__RequestsPerMinute"] = "0",
+        ["RateLimiting__WritesPerMinute"] = "0",
+    };
+
     /// <summary>Starts the process and waits until its ready path answers 200; fails with its output otherwise.</summary>
     public async Task StartAsync(TimeSpan within, CancellationToken ct = default)
     {

@@ -19,16 +19,10 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await PrivateServer.StartAsync("claims_soak");
-        _api = new ApiHost(Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll"), new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__Claims"] = _server.ConnectionString,
-            ["Database__MigrateOnStartup"] = "false",
-            ["Auth__BootstrapAdminKey"] = _adminKey,
-            ["RateLimiting__RequestsPerMinute"] = "0",
-            ["RateLimiting__WritesPerMinute"] = "0",
-            ["Logging__LogLevel__Default"] = "Warning",
-        });
+        var settings = ApiHost.Settings(_server.ConnectionString, _adminKey);
+        settings["Database__MigrateOnStartup"] = "false";
+        settings["Logging__LogLevel__Default"] = "Warning";
+        _api = new ApiHost(Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll"), settings);
         await _api.StartAsync(TimeSpan.FromSeconds(60));
     }
 

@@ -60,7 +60,7 @@ public static class ValidationFilter
     /// The first <see cref="MaxErrors"/> errors and how many more there were: the answer stays
     /// small whatever the request holds, and the first few are what a client fixes first anyway.
     /// </summary>
-    public static ValidationProblem Problem(IReadOnlyList<FluentValidation.Results.ValidationFailure> failures)
+    private static ValidationProblem Problem(IReadOnlyList<FluentValidation.Results.ValidationFailure> failures)
     {
         var errors = failures.Take(MaxErrors)
             .GroupBy(f => f.PropertyName, StringComparer.Ordinal)

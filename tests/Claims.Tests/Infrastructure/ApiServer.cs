@@ -37,15 +37,8 @@ public sealed class ApiServer : IAsyncDisposable
     public static async Task<ApiServer> StartAsync(string connectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var adminKey = "test-admin-" + Guid.NewGuid().ToString("N");
-        var environment = new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ConnectionStrings__Claims"] = connectionString,
-            ["Auth__BootstrapAdminKey"] = adminKey,
-            ["RateLimiting__RequestsPerMinute"] = "0",
-            ["RateLimiting__WritesPerMinute"] = "0",
-            ["Auth__FailedAuthenticationsPerMinute"] = "0",
-        };
+        var environment = ApiHost.Settings(connectionString, adminKey);
+        environment["Auth__FailedAuthenticationsPerMinute"] = "0";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
