@@ -700,15 +700,15 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
-    public async Task ACursorEditedOnlyInTheUnusedBitsOfItsLastCharacterIs400()
+    public async Task ACursorWithTheLowestBitOfItsLastCharacterEditedIs400()
     {
         var tag = NewTag();
         await CreateAsync(Training, tag);
         await CreateAsync(Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}", limit: 1)).GetProperty("nextCursor").GetString()!;
 
-        // 41 bytes make 55 characters of six bits: the last character's two lowest bits carry no data,
-        // so a lenient decoder reads the edited text as the original bytes.
+        // A cursor is 42 bytes, 56 characters of six bits each, so even the last character's lowest
+        // bit is data: a decoder that ignored spare bits would still see the bytes change here.
         var edited = cursor[..^1] + FlipBits(cursor[^1], 0b000001);
         Assert.NotEqual(cursor, edited);
         var response = await _client.GetAsync($"/claims?tag={tag}&limit=1&cursor={Uri.EscapeDataString(edited)}");

@@ -35,6 +35,10 @@ public sealed class IdempotencyTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(firstText, await third.Content.ReadAsStringAsync());
         Assert.Equal(first.Headers.ETag, second.Headers.ETag);
         Assert.Equal(first.Content.Headers.ContentType?.MediaType, second.Content.Headers.ContentType?.MediaType);
+        // Only the replays say so: a client can tell its retry from the write.
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", Assert.Single(second.Headers.GetValues("Idempotent-Replayed")));
+        Assert.Equal("true", Assert.Single(third.Headers.GetValues("Idempotent-Replayed")));
         Assert.Equal(before + 1, await CountAsync(target));
         Assert.Equal(1, await ScalarAsync("SELECT count(*) FROM idempotency_keys WHERE key = @key", key));
         var stored = await (await _admin.GetAsync(first.Headers.Location!.OriginalString)).ReadJsonAsync(HttpStatusCode.OK);

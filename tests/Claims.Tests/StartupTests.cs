@@ -10,17 +10,26 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task SeedVerbLoadsTheStoryAndRunningItAgainChangesNothing()
     {
-        var first = await RunApiAsync(["seed"], api.ConnectionString, "Production");
-        Assert.True(first.ExitCode == 0, first.Output);
-        Assert.Contains("10 new sources", first.Output);
-        var counts = await CountsAsync();
+        // A database of its own: the class's is seeded by another test, in an order xunit chooses.
+        var database = await TestDatabase.CreateAsync();
+        try
+        {
+            var first = await RunApiAsync(["seed"], database, "Production");
+            Assert.True(first.ExitCode == 0, first.Output);
+            Assert.Contains("10 new sources", first.Output);
+            var counts = await CountsAsync(database);
 
-        var second = await RunApiAsync(["seed"], api.ConnectionString, "Production");
+            var second = await RunApiAsync(["seed"], database, "Production");
 
-        Assert.True(second.ExitCode == 0, second.Output);
-        Assert.Contains("0 new sources, 0 new claims, 0 new evidence items", second.Output);
-        Assert.Equal(counts, await CountsAsync());
-        Assert.True(counts.Claims >= 7, $"Expected the seed story's claims, got {counts}");
+            Assert.True(second.ExitCode == 0, second.Output);
+            Assert.Contains("0 new sources, 0 new claims, 0 new evidence items", second.Output);
+            Assert.Equal(counts, await CountsAsync(database));
+            Assert.True(counts.Claims >= 7, $"Expected the seed story's claims, got {counts}");
+        }
+        finally
+        {
+            await TestDatabase.DropAsync(database);
+        }
     }
 
     [Fact]
@@ -127,15 +136,17 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Contains("CursorKey", failure.ToString());
     }
 
-    private async Task<(long Sources, long Claims, long Evidence, long History)> CountsAsync() => (
-        await ScalarAsync("SELECT count(*) FROM sources"),
-        await ScalarAsync("SELECT count(*) FROM claims"),
-        await ScalarAsync("SELECT count(*) FROM evidence"),
-        await ScalarAsync("SELECT count(*) FROM claim_status_changes"));
+    private static async Task<(long Sources, long Claims, long Evidence, long History)> CountsAsync(string database) => (
+        await ScalarAsync(database, "SELECT count(*) FROM sources"),
+        await ScalarAsync(database, "SELECT count(*) FROM claims"),
+        await ScalarAsync(database, "SELECT count(*) FROM evidence"),
+        await ScalarAsync(database, "SELECT count(*) FROM claim_status_changes"));
 
-    private async Task<long> ScalarAsync(string sql)
+    private Task<long> ScalarAsync(string sql) => ScalarAsync(api.ConnectionString, sql);
+
+    private static async Task<long> ScalarAsync(string database, string sql)
     {
-        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;

@@ -28,9 +28,7 @@ public static class ClaimsApi
 
         group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Log a claim, optionally with its evidence")
-            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice.")
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice.");
         group.MapGet("/", ListClaims).WithName(nameof(ListClaims)).Allow(Role.Reader)
             .WithSummary("Find claims")
             .WithDescription("Filters combine (status: any of them; tag: all of them). q searches statement and summary in the claim's own language (English word forms match: 'desertion' finds 'deserted'), and orders best match first unless sort says otherwise. Keyset pages: pass nextCursor back unchanged with the same filters.");
@@ -82,7 +80,7 @@ public static class ClaimsApi
 
             if (replay is not null)
             {
-                return Created(http, replay.Location!, idempotency.Deserialize<Claim>(replay.Body));
+                return Created(http, replay.Location!, idempotency.Replayed<Claim>(http, replay));
             }
 
             var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);

@@ -18,9 +18,7 @@ public static class EvidenceApi
         group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Link a source to a claim")
             .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility. With an Idempotency-Key, a retry replays the first answer instead of linking twice.")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListEvidence).WithName(nameof(ListEvidence)).Allow(Role.Reader)
             .WithSummary("List a claim's evidence, newest first")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -58,7 +56,7 @@ public static class EvidenceApi
 
             if (replay is not null)
             {
-                return TypedResults.Created(replay.Location, idempotency.Deserialize<EvidenceItem>(replay.Body));
+                return TypedResults.Created(replay.Location, idempotency.Replayed<EvidenceItem>(http, replay));
             }
 
             // The evidence is part of the claim, so the claim's version moves; the update also locks

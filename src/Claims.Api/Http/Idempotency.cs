@@ -116,7 +116,14 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
             transaction, cancellationToken: ct));
     }
 
-    public T Deserialize<T>(string body) => JsonSerializer.Deserialize<T>(body, SerializerOptions)!;
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    /// <summary>The first answer to replay, its body as stored; the header tells the client it is a replay, not a new write.</summary>
+    public T Replayed<T>(HttpContext http, Check.Replay replay)
+    {
+        http.Response.Headers[ReplayedHeader] = "true";
+        return JsonSerializer.Deserialize<T>(replay.Body, SerializerOptions)!;
+    }
 
     public static ProblemHttpResult InFlightProblem() => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
         title: "A request with this Idempotency-Key is still being processed.",

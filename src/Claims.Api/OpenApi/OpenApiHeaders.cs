@@ -22,8 +22,12 @@ public static class HeaderConventions
             new ProducesResponseTypeMetadata(StatusCodes.Status412PreconditionFailed, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]),
             new ProducesResponseTypeMetadata(StatusCodes.Status428PreconditionRequired, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]));
 
+    /// <summary>The endpoint honours Idempotency-Key: the header in the document, and the 409 (still running) and 422 (another request) it can answer.</summary>
     public static TBuilder AcceptIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new AcceptsIdempotencyKey());
+        builder.WithMetadata(
+            new AcceptsIdempotencyKey(),
+            new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status422UnprocessableEntity, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]));
 }
 
 /// <summary>Lists the If-Match and Idempotency-Key headers as parameters, so Swagger UI has fields for them.</summary>

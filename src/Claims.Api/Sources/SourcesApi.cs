@@ -24,9 +24,7 @@ public static class SourcesApi
 
         group.MapPost("/", CreateSource).WithName(nameof(CreateSource)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Log a source")
-            .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged). With an Idempotency-Key, a retry replays the first answer instead of logging the source twice.")
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged). With an Idempotency-Key, a retry replays the first answer instead of logging the source twice.");
         group.MapGet("/", ListSources).WithName(nameof(ListSources)).Allow(Role.Reader)
             .WithSummary("Find sources")
             .WithDescription("Newest first; with q, best match first. Filters combine.");
@@ -70,7 +68,7 @@ public static class SourcesApi
 
         if (replay is not null)
         {
-            return Created(http, replay.Location!, idempotency.Deserialize<Source>(replay.Body));
+            return Created(http, replay.Location!, idempotency.Replayed<Source>(http, replay));
         }
 
         var row = await connection.QuerySingleAsync<SourceRow>(new CommandDefinition(
