@@ -1,15 +1,15 @@
 using Claims.Api.Auth;
 using Claims.Api.Claims;
+using Claims.Api.Data;
+using Claims.Api.Errors;
 using Claims.Api.Evidence;
+using Claims.Api.Hosting;
+using Claims.Api.Http;
 using Claims.Api.Seeding;
 using Claims.Api.Sources;
 using Claims.Api.Stats;
-using Claims.Api.Verification;
-using Claims.Api.Hosting;
 using Claims.Api.Validation;
-using Claims.Api.Http;
-using Claims.Api.Errors;
-using Claims.Api.Data;
+using Claims.Api.Verification;
 
 // Verbs: `seed` loads the demo story, `keys create ...` mints an API key; anything else runs the API.
 var verb = args.Length > 0 && args[0] is "seed" or "keys" ? args[0] : null;
@@ -49,7 +49,7 @@ switch (verb)
 await app.PrepareDatabaseAsync();
 app.UseClaimsApi();
 
-var api = app.MapGroup("").WithWholeAnswers().WithValidation().WithCommonProblems().WithReadRetries();
+var api = app.MapGroup("").WithWholeAnswers().WithNextLinks().WithValidation().WithCommonProblems().WithReadRetries();
 api.MapSources();
 api.MapClaims();
 api.MapEvidence();

@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
+using Claims.Api.Data;
+using Claims.Api.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Data;
 
 namespace Claims.Benchmarks;
 

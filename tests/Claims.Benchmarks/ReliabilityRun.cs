@@ -4,13 +4,13 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Claims.Api.Data;
+using Claims.Api.Http;
+using Claims.Api.Json;
 using Claims.Hostile;
 using CsCheck;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Data;
 
 namespace Claims.Benchmarks;
 

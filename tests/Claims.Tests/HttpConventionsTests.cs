@@ -140,6 +140,67 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
         AssertCacheControl(response, "private");
     }
 
+    [Fact]
+    public async Task AListLinksToItsNextPageWithItsFiltersUntilTheLastPage()
+    {
+        var tag = "linked-" + Guid.NewGuid().ToString("N")[..12];
+        var created = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            created.Add((await (await _client.PostAsJsonAsync("/claims", new { statement = $"North Korean soldiers are training in Russia ({i}).", tags = new[] { tag } }))
+                .ReadJsonAsync(HttpStatusCode.Created)).Id());
+        }
+
+        var seen = new List<Guid>();
+        var url = $"/claims?tag={tag}&limit=1";
+        for (var page = 0; page < 5; page++)
+        {
+            var response = await _client.GetAsync(url);
+            var body = await response.ReadJsonAsync(HttpStatusCode.OK);
+            seen.AddRange(body.GetProperty("items").EnumerateArray().Select(c => c.Id()));
+            var cursor = body.GetProperty("nextCursor").GetString();
+            if (cursor is null)
+            {
+                Assert.False(response.Headers.Contains("Link"), "The last page links to a next one.");
+                break;
+            }
+
+            var link = Assert.Single(response.Headers.GetValues("Link"));
+            var next = System.Text.RegularExpressions.Regex.Match(link, "^<(?<url>[^>]+)>; rel=\"next\"$");
+            Assert.True(next.Success, $"Not a next link: {link}");
+            var target = new Uri(next.Groups["url"].Value);
+            Assert.True(target.IsAbsoluteUri);
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(target.Query);
+            Assert.Equal(tag, query["tag"].ToString());
+            Assert.Equal("1", query["limit"].ToString());
+            Assert.Equal(cursor, query["cursor"].ToString());
+            url = target.PathAndQuery;
+        }
+
+        Assert.Equal(created.AsEnumerable().Reverse(), seen);
+    }
+
+    [Theory]
+    [InlineData("/sources?limit=1")]
+    [InlineData("/claims/{claim}/history?limit=1")]
+    [InlineData("/claims/{claim}/evidence?limit=1")]
+    [InlineData("/admin/keys?limit=1")]
+    public async Task EveryListWithAnotherPageAnswersALinkToIt(string url)
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        await _client.SourceAsync("Hromadske", "outlet", "B");
+        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.", Story.Evidence(source, "asserts"), Story.Evidence(source, "supports"));
+        await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
+        await (await _client.PostAsJsonAsync("/admin/keys", new { name = "night desk", role = "reader" })).ReadJsonAsync(HttpStatusCode.Created);
+        await (await _client.PostAsJsonAsync("/admin/keys", new { name = "day desk", role = "reader" })).ReadJsonAsync(HttpStatusCode.Created);
+
+        var response = await _client.GetAsync(url.Replace("{claim}", claim.ToString(), StringComparison.Ordinal));
+
+        var cursor = (await response.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("nextCursor").GetString();
+        Assert.NotNull(cursor);
+        Assert.Contains($"cursor={Uri.EscapeDataString(cursor)}>; rel=\"next\"", Assert.Single(response.Headers.GetValues("Link")), StringComparison.Ordinal);
+    }
+
     /// <summary>The directives, in any order, and no others.</summary>
     private static void AssertCacheControl(HttpResponseMessage response, string expected)
     {

@@ -1,8 +1,8 @@
+using Claims.Api.Data;
+using Claims.Api.Http;
+using Claims.Api.Json;
 using Microsoft.AspNetCore.Authorization;
 using Npgsql;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Data;
 
 namespace Claims.Api.Auth;
 

@@ -1,14 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Claims.Api.Data;
+using Claims.Api.Errors;
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.Validation;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Errors;
-using Claims.Api.Data;
 
 namespace Claims.Api.Auth;
 

@@ -1,14 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using Claims.Api.OpenApi;
 using Claims.Api.Evidence;
+using Claims.Api.Http;
+using Claims.Api.OpenApi;
+using Claims.Api.Validation;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Http;
 
 namespace Claims.Api.Claims;
 

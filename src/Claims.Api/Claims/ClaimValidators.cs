@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
 using Claims.Api.Evidence;
-using FluentValidation;
-using Claims.Api.Validation;
 using Claims.Api.Json;
+using Claims.Api.Validation;
+using FluentValidation;
 
 namespace Claims.Api.Claims;
 

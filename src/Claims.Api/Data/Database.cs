@@ -1,9 +1,9 @@
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.Validation;
 using Dapper;
 using DbUp;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Json;
-using Claims.Api.Http;
 
 namespace Claims.Api.Data;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Npgsql;
-using Claims.Api.Validation;
 using Claims.Api.Json;
+using Claims.Api.Validation;
+using Npgsql;
 
 namespace Claims.Api.Data;
 

@@ -1,7 +1,7 @@
+using Claims.Api.Http;
 using Npgsql;
 using Polly;
 using Polly.Retry;
-using Claims.Api.Http;
 
 namespace Claims.Api.Data;
 

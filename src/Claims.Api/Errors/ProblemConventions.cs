@@ -1,7 +1,7 @@
+using Claims.Api.Http;
+using Claims.Api.Validation;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
-using Claims.Api.Validation;
-using Claims.Api.Http;
 
 namespace Claims.Api.Errors;
 

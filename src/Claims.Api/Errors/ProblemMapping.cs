@@ -1,14 +1,14 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Claims.Api.Data;
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.Validation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Data;
 
 namespace Claims.Api.Errors;
 

@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Claims.Api.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Claims.Api.Errors;
 

@@ -1,11 +1,11 @@
 using Claims.Api.Auth;
+using Claims.Api.Data;
+using Claims.Api.Errors;
+using Claims.Api.Http;
+using Claims.Api.OpenApi;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using Claims.Api.OpenApi;
-using Claims.Api.Http;
-using Claims.Api.Errors;
-using Claims.Api.Data;
 
 namespace Claims.Api.Evidence;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using Claims.Api.Sources;
 using Claims.Api.Json;
+using Claims.Api.Sources;
 
 namespace Claims.Api.Evidence;
 

@@ -1,6 +1,6 @@
 using System.Data;
-using Dapper;
 using Claims.Api.Json;
+using Dapper;
 
 namespace Claims.Api.Evidence;
 

@@ -1,5 +1,5 @@
-using FluentValidation;
 using Claims.Api.Validation;
+using FluentValidation;
 
 namespace Claims.Api.Evidence;
 

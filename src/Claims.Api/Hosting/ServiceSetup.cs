@@ -2,16 +2,16 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
+using Claims.Api.Data;
+using Claims.Api.Errors;
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.OpenApi;
 using Claims.Api.Seeding;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Npgsql;
-using Claims.Api.OpenApi;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Errors;
-using Claims.Api.Data;
 
 namespace Claims.Api.Hosting;
 

@@ -1,12 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using Claims.Api.Json;
+using Claims.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
 using Polly;
 using Polly.Retry;
-using Claims.Api.Validation;
-using Claims.Api.Json;
 
 namespace Claims.Api.Http;
 

@@ -1,8 +1,8 @@
+using Claims.Api.Errors;
+using Claims.Api.Validation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Claims.Api.Validation;
-using Claims.Api.Errors;
 
 namespace Claims.Api.Http;
 

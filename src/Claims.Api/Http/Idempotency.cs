@@ -3,11 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Claims.Api.Auth;
+using Claims.Api.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Claims.Api.Validation;
 
 namespace Claims.Api.Http;
 

@@ -12,8 +12,45 @@ using Npgsql;
 
 namespace Claims.Api.Http;
 
+/// <summary>A page of any kind, for what is the same on every list (the Link header).</summary>
+public interface IPage
+{
+    string? NextCursor { get; }
+}
+
 /// <summary>One page of a list. <c>nextCursor</c> is null on the last page.</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor) : IPage;
+
+public static class NextLinks
+{
+    /// <summary>
+    /// Every list answers <c>Link: &lt;next page&gt;; rel="next"</c> while there is one: this
+    /// request's own URL, filters and all, with the cursor of the next page, so that a client
+    /// follows links instead of building URLs.
+    /// </summary>
+    public static TBuilder WithNextLinks<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (invocation, next) =>
+        {
+            var answer = await next(invocation);
+            var result = answer;
+            while (result is INestedHttpResult nested)
+            {
+                result = nested.Result;
+            }
+
+            if (result is IValueHttpResult { Value: IPage { NextCursor: { } cursor } })
+            {
+                var request = invocation.HttpContext.Request;
+                var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
+                query["cursor"] = cursor;
+                var url = Microsoft.AspNetCore.Http.Extensions.UriHelper.BuildAbsolute(
+                    request.Scheme, request.Host, request.PathBase, request.Path, QueryString.Create(query));
+                invocation.HttpContext.Response.Headers.Append(Microsoft.Net.Http.Headers.HeaderNames.Link, $"<{url}>; rel=\"next\"");
+            }
+
+            return answer;
+        });
+}
 
 /// <summary>Query parameters shared by every list.</summary>
 public sealed record PageRequest(

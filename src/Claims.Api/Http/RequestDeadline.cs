@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Http.Timeouts;
-using Claims.Api.Errors;
 using Claims.Api.Data;
+using Claims.Api.Errors;
+using Microsoft.AspNetCore.Http.Timeouts;
 
 namespace Claims.Api.Http;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Claims.Api.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 using Claims.Api.Errors;
+using Microsoft.AspNetCore.RateLimiting;
 
 namespace Claims.Api.Http;
 

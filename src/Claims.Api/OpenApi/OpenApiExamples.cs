@@ -2,13 +2,13 @@ using System.Text.Json;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
+using Claims.Api.Json;
 using Claims.Api.Sources;
 using Claims.Api.Stats;
 using Claims.Api.Verification;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
-using Claims.Api.Json;
 
 namespace Claims.Api.OpenApi;
 

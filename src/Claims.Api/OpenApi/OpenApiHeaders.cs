@@ -1,9 +1,9 @@
+using Claims.Api.Errors;
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.Validation;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
-using Claims.Api.Validation;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Errors;
 
 namespace Claims.Api.OpenApi;
 

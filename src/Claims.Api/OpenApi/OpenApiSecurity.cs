@@ -1,8 +1,8 @@
 using Claims.Api.Auth;
+using Claims.Api.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
-using Claims.Api.Json;
 
 namespace Claims.Api.OpenApi;
 

@@ -1,6 +1,6 @@
+using Claims.Api.Data;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Claims.Api.Data;
 
 namespace Claims.Api.Seeding;
 

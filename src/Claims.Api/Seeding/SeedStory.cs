@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
+using Claims.Api.Json;
 using Claims.Api.Sources;
 using Dapper;
 using Npgsql;
-using Claims.Api.Json;
 
 namespace Claims.Api.Seeding;
 

@@ -1,14 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
-using FluentValidation;
-using Claims.Api.OpenApi;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
-using Microsoft.AspNetCore.Mvc;
-using Claims.Api.Validation;
-using Claims.Api.Json;
 using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.OpenApi;
+using Claims.Api.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Claims.Api.Sources;
 

@@ -1,10 +1,10 @@
 using Claims.Api.Auth;
 using Claims.Api.Claims;
+using Claims.Api.Http;
+using Claims.Api.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using Claims.Api.Json;
-using Claims.Api.Http;
 
 namespace Claims.Api.Stats;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using FluentValidation;
 using Claims.Api.Json;
+using FluentValidation;
 
 namespace Claims.Api.Validation;
 

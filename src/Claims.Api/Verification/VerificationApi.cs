@@ -1,15 +1,15 @@
 using Claims.Api.Auth;
 using Claims.Api.Claims;
+using Claims.Api.Data;
+using Claims.Api.Errors;
+using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.OpenApi;
+using Claims.Api.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.OpenApi;
-using Claims.Api.Json;
-using Claims.Api.Http;
-using Claims.Api.Errors;
-using Claims.Api.Data;
 
 namespace Claims.Api.Verification;
 

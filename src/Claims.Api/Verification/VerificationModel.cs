@@ -1,12 +1,12 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using Claims.Api.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using FluentValidation;
-using Claims.Api.Validation;
-using Claims.Api.Json;
+using Claims.Api.Claims;
 using Claims.Api.Http;
+using Claims.Api.Json;
+using Claims.Api.Validation;
+using FluentValidation;
 
 namespace Claims.Api.Verification;
 

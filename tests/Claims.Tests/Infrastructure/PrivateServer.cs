@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using Claims.Api.Data;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Claims.Api.Data;
 
 namespace Claims.Tests.Infrastructure;
 

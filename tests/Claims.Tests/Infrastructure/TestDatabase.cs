@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using Claims.Api.Data;
+using Claims.Api.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Claims.Api.Validation;
-using Claims.Api.Data;
 
 namespace Claims.Tests.Infrastructure;
 
