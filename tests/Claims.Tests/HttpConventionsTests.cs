@@ -201,6 +201,48 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
         Assert.Contains($"cursor={Uri.EscapeDataString(cursor)}>; rel=\"next\"", Assert.Single(response.Headers.GetValues("Link")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/claims/{claim}")]
+    [InlineData("/sources/{source}")]
+    [InlineData("/claims/{claim}/status")]
+    public async Task AGetWithAnETagAnswers304WithoutABodyWhileIfNoneMatchNamesIt(string path)
+    {
+        var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.", Story.Evidence(source, "asserts"));
+        var url = path.Replace("{claim}", claim.ToString(), StringComparison.Ordinal).Replace("{source}", source.ToString(), StringComparison.Ordinal);
+        var first = await _client.GetAsync(url);
+        await first.ReadJsonAsync(HttpStatusCode.OK);
+        var etag = first.Headers.ETag!;
+
+        var same = await GetWithAsync(url, etag.ToString());
+        var weak = await GetWithAsync(url, $"W/{etag.Tag}");
+        var any = await GetWithAsync(url, "*");
+        var other = await GetWithAsync(url, "\"not-the-tag\"");
+
+        foreach (var notModified in new[] { same, weak, any })
+        {
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+            Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+            Assert.Equal(etag, notModified.Headers.ETag);
+        }
+
+        await other.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await other.Content.ReadAsStringAsync());
+        // A change gives a new tag, and the old one no longer saves the body.
+        await (await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "supports"))).ReadJsonAsync(HttpStatusCode.Created);
+        await (await _client.PutAsJsonAsync($"/sources/{source}", new { name = "Suspilne", kind = "outlet", reliability = "B" })).ReadJsonAsync(HttpStatusCode.OK);
+        var changed = await GetWithAsync(url, etag.ToString());
+        await changed.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.NotEqual(etag, changed.Headers.ETag);
+    }
+
+    private Task<HttpResponseMessage> GetWithAsync(string url, string ifNoneMatch)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        return _client.SendAsync(request);
+    }
+
     /// <summary>The directives, in any order, and no others.</summary>
     private static void AssertCacheControl(HttpResponseMessage response, string expected)
     {

@@ -35,7 +35,7 @@ public static class ClaimsApi
         group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims)).Allow(Role.Reader)
             .WithSummary("Find near-duplicates of a proposed statement, best first")
             .WithDescription("Run before logging a claim: trigram similarity of the statements, each result with its score between 0 and 1.");
-        group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim)).Allow(Role.Reader)
+        group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim)).Allow(Role.Reader).AnswerNotModified()
             .WithSummary("Read a claim with its evidence")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter).RequireIfMatch()

@@ -32,7 +32,7 @@ public static class SourcesApi
             .WithSummary("List the claims a source is linked to, newest link first")
             .WithDescription("Each item carries the stance and credibility of that link, and the claim.")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id:guid}", GetSource).WithName(nameof(GetSource)).Allow(Role.Reader)
+        group.MapGet("/{id:guid}", GetSource).WithName(nameof(GetSource)).Allow(Role.Reader).AnswerNotModified()
             .WithSummary("Read a source")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter).RequireIfMatch()
