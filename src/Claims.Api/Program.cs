@@ -11,7 +11,13 @@ using Claims.Api.Stats;
 using Claims.Api.Validation;
 using Claims.Api.Verification;
 
-// Verbs: `seed` loads the demo story, `keys create ...` mints an API key; anything else runs the API.
+// Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `health [url]` asks a
+// running API whether it is ready (the container's health check); anything else runs the API.
+if (args is ["health", ..])
+{
+    return await HealthEndpoints.ProbeAsync(args.Length > 1 ? args[1] : null, Console.Out);
+}
+
 var verb = args.Length > 0 && args[0] is "seed" or "keys" ? args[0] : null;
 var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 

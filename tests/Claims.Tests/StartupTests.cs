@@ -54,6 +54,24 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task TheHealthVerbExitsZeroWhileTheApiIsReadyAndOneWhenNothingAnswers()
+    {
+        await using var server = await ApiServer.StartAsync(api.ConnectionString);
+        var ready = await RunApiAsync(["health", new Uri(server.Address, "/health/ready").ToString()], connectionString: null, "Production");
+
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var unused = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var nobody = await RunApiAsync(["health", $"http://127.0.0.1:{unused}/health/ready"], connectionString: null, "Production");
+
+        Assert.True(ready.ExitCode == 0, ready.Output);
+        Assert.Contains(": 200 {\"status\":\"Healthy\"", ready.Output, StringComparison.Ordinal);
+        Assert.Equal(1, nobody.ExitCode);
+        Assert.Contains("no answer", nobody.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OutsideDevelopmentAMissingConnectionStringStopsStartUpWithTheFix()
     {
         var run = await RunApiAsync([], connectionString: null, "Production");

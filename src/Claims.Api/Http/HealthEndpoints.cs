@@ -70,6 +70,29 @@ public static class HealthEndpoints
         }, exception: null);
     }
 
+    /// <summary>
+    /// The <c>health [url]</c> verb: asks a running API whether it is ready and exits 0 when it is,
+    /// 1 when not. The runtime image has no curl, so the container's health check runs the program
+    /// itself. Without a URL it asks this machine's port from ASPNETCORE_HTTP_PORTS (8080 in the image).
+    /// </summary>
+    public static async Task<int> ProbeAsync(string? url, TextWriter output)
+    {
+        var port = (Environment.GetEnvironmentVariable("ASPNETCORE_HTTP_PORTS") ?? "8080").Split(';', ',')[0];
+        var target = url ?? $"http://127.0.0.1:{port}/health/ready";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var answer = await http.GetAsync(target);
+            output.WriteLine($"{target}: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+            return answer.IsSuccessStatusCode ? 0 : 1;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
+        {
+            output.WriteLine($"{target}: no answer ({e.Message})");
+            return 1;
+        }
+    }
+
     private sealed class BoundedCheck(IHealthCheck check, TimeSpan timeout) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
