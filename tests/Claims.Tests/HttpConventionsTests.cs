@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Claims.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 
 namespace Claims.Tests;
 
@@ -241,6 +242,60 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
         var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
         return _client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task AConfiguredOriginGetsItsPreflightAndReadsTheHeadersAClientNeeds()
+    {
+        await using var cors = api.WithWebHostBuilder(builder => builder.UseSetting("Cors:AllowedOrigins:0", "https://desk.example.org"));
+        using var client = cors.CreateClient();
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "/claims");
+        preflight.Headers.Add("Origin", "https://desk.example.org");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "x-api-key, content-type, idempotency-key");
+
+        var answer = await client.SendAsync(preflight);
+
+        Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+        Assert.Equal("https://desk.example.org", Assert.Single(answer.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Contains("POST", string.Join(",", answer.Headers.GetValues("Access-Control-Allow-Methods")), StringComparison.Ordinal);
+        var allowed = string.Join(",", answer.Headers.GetValues("Access-Control-Allow-Headers")).ToLowerInvariant();
+        Assert.Contains("x-api-key", allowed, StringComparison.Ordinal);
+        Assert.Contains("idempotency-key", allowed, StringComparison.Ordinal);
+
+        var read = new HttpRequestMessage(HttpMethod.Get, "/claims?limit=1");
+        read.Headers.Add("Origin", "https://desk.example.org");
+        read.Headers.Add("X-Api-Key", api.AdminKey);
+        var page = await client.SendAsync(read);
+        await page.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("https://desk.example.org", Assert.Single(page.Headers.GetValues("Access-Control-Allow-Origin")));
+        var exposed = string.Join(",", page.Headers.GetValues("Access-Control-Expose-Headers"));
+        foreach (var header in new[] { "ETag", "Location", "Link", "Retry-After", "Idempotent-Replayed" })
+        {
+            Assert.Contains(header, exposed, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Theory]
+    [InlineData("https://elsewhere.example.org", "https://desk.example.org")]
+    [InlineData("https://desk.example.org", null)]
+    public async Task AnOriginThatIsNotConfiguredGetsNoPermission(string origin, string? configured)
+    {
+        await using var cors = api.WithWebHostBuilder(builder => builder.UseSetting("Cors:AllowedOrigins:0", configured));
+        using var client = cors.CreateClient();
+        var preflight = new HttpRequestMessage(HttpMethod.Options, "/claims");
+        preflight.Headers.Add("Origin", origin);
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        var read = new HttpRequestMessage(HttpMethod.Get, "/claims?limit=1");
+        read.Headers.Add("Origin", origin);
+        read.Headers.Add("X-Api-Key", api.AdminKey);
+
+        var answer = await client.SendAsync(preflight);
+        var page = await client.SendAsync(read);
+
+        Assert.False(answer.Headers.Contains("Access-Control-Allow-Origin"), "A preflight from an origin not configured was allowed.");
+        await page.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.False(page.Headers.Contains("Access-Control-Allow-Origin"), "An answer to an origin not configured allows it.");
     }
 
     /// <summary>The directives, in any order, and no others.</summary>

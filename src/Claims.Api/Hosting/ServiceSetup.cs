@@ -93,6 +93,7 @@ public static class ServiceSetup
         });
 
         services.AddRequestDeadline();
+        services.AddCrossOrigin(configuration);
         services.AddClaimsHealthChecks();
         return services;
     }
@@ -142,6 +143,8 @@ public static class ServiceSetup
         // waits on the database; the health endpoints have a bound of their own.
         app.UseRequestDeadline();
         app.MapClaimsHealth();
+
+        app.UseCrossOrigin();
 
         // The rate limiter partitions by API key, so it runs after authentication.
         app.UseAuthentication();
