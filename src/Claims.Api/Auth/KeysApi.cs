@@ -13,12 +13,12 @@ using Npgsql;
 namespace Claims.Api.Auth;
 
 /// <summary>An API key as listed: never its secret, never its hash.</summary>
-public sealed record ApiKey(Guid Id, string Name, Role Role, DateTime CreatedAt, DateTime? RevokedAt);
+public sealed record ApiKey(Guid Id, [property: MaxLength(100)] string Name, Role Role, DateTime CreatedAt, DateTime? RevokedAt);
 
 /// <summary>A new key, with the secret that is shown this once.</summary>
 public sealed record CreatedApiKey(
-    Guid Id, string Name, Role Role, DateTime CreatedAt,
-    [property: Description("The secret to send in X-Api-Key. It is not stored and cannot be shown again.")] string Key);
+    Guid Id, [property: MaxLength(100)] string Name, Role Role, DateTime CreatedAt,
+    [property: Description("The secret to send in X-Api-Key. It is not stored and cannot be shown again."), MaxLength(100)] string Key);
 
 public sealed record ApiKeyRequest(
     [property: Description("Who or what uses the key; recorded as the author of its writes. 1 to 100 characters."), Required, MaxLength(100)] string? Name,

@@ -2,7 +2,9 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Claims.Api.Evidence;
+using Claims.Api.Http;
 using Claims.Api.Json;
+using Claims.Api.OpenApi;
 
 namespace Claims.Api.Claims;
 
@@ -26,20 +28,20 @@ public enum ClaimStatus
 /// <summary>A statement someone made that the newsroom tracks, with its verification status.</summary>
 public sealed record Claim(
     Guid Id,
-    string Statement,
-    string? Summary,
-    string Language,
-    IReadOnlyList<string> Tags,
+    [property: MaxLength(2000)] string Statement,
+    [property: MaxLength(4000)] string? Summary,
+    [property: MaxLength(35)] string Language,
+    [property: MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)] IReadOnlyList<string> Tags,
     DateOnly? FirstReportedOn,
     ClaimStatus Status,
-    string? StatusNote,
+    [property: MaxLength(2000)] string? StatusNote,
     DateTime CreatedAt,
     DateTime UpdatedAt,
     int Version,
-    [property: Description("The name of the API key that logged it.")] string? CreatedBy,
+    [property: Description("The name of the API key that logged it."), MaxLength(100)] string? CreatedBy,
     [property: Description("The evidence linking sources to the claim, oldest first. In GET /claims/{id} and POST /claims; lists and PUT leave it out.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    IReadOnlyList<EvidenceItem>? Evidence = null);
+    IReadOnlyList<EvidenceItem>? Evidence = null) : IHasETag;
 
 /// <summary>The editable fields of a claim, shared by create and replace.</summary>
 public interface IClaimFields

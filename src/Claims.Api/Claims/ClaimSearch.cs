@@ -15,17 +15,17 @@ namespace Claims.Api.Claims;
 /// <summary>Filters, search and order for GET /claims.</summary>
 public sealed record ClaimQuery(
     [property: Description("Only claims with one of these statuses (repeat the parameter)."), EnumValues(typeof(ClaimStatus))][FromQuery(Name = "status")] string[]? Status,
-    [property: Description("Only claims with all of these tags (repeat the parameter).")][FromQuery(Name = "tag")] string[]? Tag,
-    [property: Description("Only claims in this language (BCP 47, such as uk).")][FromQuery(Name = "language")] string? Language,
+    [property: Description("Only claims with all of these tags (repeat the parameter; at most 20, as a claim has)."), MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)][FromQuery(Name = "tag")] string[]? Tag,
+    [property: Description("Only claims in this language (BCP 47, such as uk)."), MaxLength(35)][FromQuery(Name = "language")] string? Language,
     [property: Description("Only claims with evidence from this source.")][FromQuery(Name = "sourceId")] Guid? SourceId,
     [property: Description("With sourceId: only evidence of this stance."), EnumValues(typeof(Stance))][FromQuery(Name = "stance")] string? Stance,
     [property: Description("First reported on or after this day (ISO date).")][FromQuery(Name = "reportedFrom")] DateOnly? ReportedFrom,
     [property: Description("First reported on or before this day (ISO date).")][FromQuery(Name = "reportedTo")] DateOnly? ReportedTo,
     [property: Description("Changed at or after this moment (ISO 8601 with offset).")][FromQuery(Name = "updatedSince")] DateTimeOffset? UpdatedSince,
     [property: Description("Words to search for in statement and summary, in any language."), MaxLength(500)][FromQuery(Name = "q")] string? Q,
-    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 500 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance")][FromQuery(Name = "sort")] string? Sort,
+    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 500 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance"), SharedEnum("ClaimSort")][FromQuery(Name = "sort")] string? Sort,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
-    [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
+    [property: Description("The nextCursor of the previous page, as given, with the same filters."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor)
 {
     public const string Relevance = "relevance";
     public static readonly string[] Sorts = ["-updatedAt", "-createdAt", "-firstReportedOn", Relevance];
@@ -64,6 +64,8 @@ public sealed class ClaimQueryValidator : AbstractValidator<ClaimQuery>
         RuleFor(q => q.ReportedTo).GreaterThanOrEqualTo(q => q.ReportedFrom).When(q => q.ReportedFrom is not null && q.ReportedTo is not null)
             .WithMessage("Must not be before reportedFrom.");
         RuleFor(q => q.Q).MaximumLength(500).NoNulCharacter();
+        RuleFor(q => q.Tag!.Length).LessThanOrEqualTo(ClaimRules.MaxTags).When(q => q.Tag is not null).OverridePropertyName("tag")
+            .WithMessage(q => $"At most {ClaimRules.MaxTags} tags, as a claim has at most that many; {q.Tag!.Length} were sent.");
         RuleFor(q => q.Sort).Must(sort => sort is null || ClaimQuery.Sorts.Contains(sort))
             .WithMessage($"Must be one of: {string.Join(", ", ClaimQuery.Sorts)}.");
         RuleFor(q => q.Sort).NotEqual(ClaimQuery.Relevance).When(q => q.Text is null).WithMessage("relevance needs q: there is nothing to rank by.");

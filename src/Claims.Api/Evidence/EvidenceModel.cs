@@ -26,16 +26,16 @@ public sealed record EvidenceItem(
     Guid ClaimId,
     EvidenceSource Source,
     Stance Stance,
-    string? Quote,
-    string? Url,
+    [property: MaxLength(4000)] string? Quote,
+    [property: MaxLength(2048)] string? Url,
     DateTime? PublishedAt,
-    string? Note,
+    [property: MaxLength(2000)] string? Note,
     int Credibility,
     DateTime CreatedAt,
-    [property: Description("The name of the API key that linked it.")] string? CreatedBy);
+    [property: Description("The name of the API key that linked it."), MaxLength(100)] string? CreatedBy);
 
 /// <summary>The cited source, as much of it as a reader of the evidence needs.</summary>
-public sealed record EvidenceSource(Guid Id, string Name, SourceKind Kind, Reliability Reliability);
+public sealed record EvidenceSource(Guid Id, [property: MaxLength(200)] string Name, SourceKind Kind, Reliability Reliability);
 
 /// <summary>A new evidence link.</summary>
 public sealed record EvidenceRequest(

@@ -3,6 +3,9 @@ using Microsoft.Net.Http.Headers;
 
 namespace Claims.Api.Http;
 
+/// <summary>An answer that goes out with an ETag header (the OpenAPI document declares it from this).</summary>
+public interface IHasETag;
+
 /// <summary>
 /// A GET whose answer carries an ETag answers 304, without a body, when the request's
 /// If-None-Match names that tag (or is *): a client that polls pays for a body only when something

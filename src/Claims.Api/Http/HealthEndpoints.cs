@@ -7,9 +7,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Claims.Api.Http;
 
 /// <summary>What /health/live and /health/ready answer: 200 JSON, or a 503 problem naming the failing checks.</summary>
-public sealed record HealthAnswer(string Status, IReadOnlyDictionary<string, CheckAnswer> Checks);
+public sealed record HealthAnswer(
+    [property: System.ComponentModel.DataAnnotations.MaxLength(20)] string Status,
+    IReadOnlyDictionary<string, CheckAnswer> Checks);
 
-public sealed record CheckAnswer(string Status, long DurationMs);
+public sealed record CheckAnswer([property: System.ComponentModel.DataAnnotations.MaxLength(20)] string Status, long DurationMs);
 
 public static class HealthEndpoints
 {

@@ -19,7 +19,9 @@ public interface IPage
 }
 
 /// <summary>One page of a list. <c>nextCursor</c> is null on the last page.</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor) : IPage;
+public sealed record Page<T>(
+    [property: MaxLength(PageRequest.MaxLimit)] IReadOnlyList<T> Items,
+    [property: MaxLength(CursorProtector.MaxLength)] string? NextCursor) : IPage;
 
 public static class NextLinks
 {
@@ -55,7 +57,7 @@ public static class NextLinks
 /// <summary>Query parameters shared by every list.</summary>
 public sealed record PageRequest(
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
-    [property: Description("The nextCursor of the previous page, as given; omit it for the first page.")][FromQuery(Name = "cursor")] string? Cursor)
+    [property: Description("The nextCursor of the previous page, as given; omit it for the first page."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
@@ -98,6 +100,9 @@ public sealed class CursorProtector
     private const int Length = 1 + 8 + 16 + MacLength;
     private readonly byte[] _key;
 
+    /// <summary>Longer than any cursor this API issues (56 characters), so longer text is refused unread.</summary>
+    public const int MaxLength = 80;
+
     public CursorProtector(IOptions<PagingOptions> options) =>
         _key = options.Value.CursorKey is { Length: > 0 } configured ? Convert.FromBase64String(configured) : RandomNumberGenerator.GetBytes(32);
 
@@ -122,7 +127,7 @@ public sealed class CursorProtector
             return true;
         }
 
-        if (text.Length is 0 or > 80)
+        if (text.Length is 0 or > MaxLength)
         {
             return false;
         }

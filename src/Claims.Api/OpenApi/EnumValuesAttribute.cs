@@ -12,3 +12,13 @@ public sealed class EnumValuesAttribute(Type enumType) : Attribute
 {
     public Type EnumType { get; } = enumType;
 }
+
+/// <summary>
+/// Names the schema of a string parameter whose [AllowedValues] are an enumeration of their own
+/// (such as the sort orders), so the document declares it once and clients get a type for it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+public sealed class SharedEnumAttribute(string schemaName) : Attribute
+{
+    public string SchemaName { get; } = schemaName;
+}

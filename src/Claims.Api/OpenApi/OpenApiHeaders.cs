@@ -45,7 +45,7 @@ public sealed class OpenApiHeaders : IOperationFilter
                 In = ParameterLocation.Header,
                 Required = true,
                 Description = "The ETag of your last read of the claim or source, such as \"3\" (quotes included): exactly one; * and lists of tags are refused with 428.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = DocumentedHeaders.MaxETagLength },
             });
         }
 

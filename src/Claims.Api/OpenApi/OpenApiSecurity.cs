@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Claims.Api.Auth;
 using Claims.Api.Json;
 using Microsoft.AspNetCore.Authorization;
@@ -24,9 +25,11 @@ public sealed class OpenApiSecurity : IOperationFilter
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, context.Document)] = [],
         });
         operation.Description = $"{operation.Description} Role: {string.Join(", ", policies)} or higher.".Trim();
+        // The same, for tools: the lowest role whose key may call the operation.
+        operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+        operation.Extensions["x-required-role"] = new JsonNodeExtension(JsonValue.Create(policies[0]));
         operation.Responses ??= [];
-        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key." });
-        operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The key's role is too low." });
-        operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limit reached, or too many failed authentications from this address; see Retry-After." });
+        operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid API key: missing, unknown or revoked." });
+        operation.Responses.TryAdd("403", new OpenApiResponse { Description = "The key's role is too low for this operation." });
     }
 }

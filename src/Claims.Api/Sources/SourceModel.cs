@@ -41,15 +41,15 @@ public enum Reliability
 /// <summary>A person, outlet, agency or document that made, backed, refuted or could not verify claims.</summary>
 public sealed record Source(
     Guid Id,
-    string Name,
+    [property: MaxLength(200)] string Name,
     SourceKind Kind,
-    string? Description,
-    string? Url,
+    [property: MaxLength(2000)] string? Description,
+    [property: MaxLength(2048)] string? Url,
     Reliability Reliability,
     DateTime CreatedAt,
     DateTime UpdatedAt,
     int Version,
-    [property: Description("The name of the API key that logged it.")] string? CreatedBy);
+    [property: Description("The name of the API key that logged it."), MaxLength(100)] string? CreatedBy) : IHasETag;
 
 /// <summary>The editable fields of a source, for create and replace.</summary>
 public sealed record SourceRequest(
@@ -75,7 +75,7 @@ public sealed record SourceQuery(
     [property: Description("Only sources of this kind."), EnumValues(typeof(SourceKind))][FromQuery(Name = "kind")] string? Kind,
     [property: Description("Only sources with this reliability grade."), EnumValues(typeof(Reliability))][FromQuery(Name = "reliability")] string? Reliability,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
-    [property: Description("The nextCursor of the previous page, as given, with the same filters.")][FromQuery(Name = "cursor")] string? Cursor)
+    [property: Description("The nextCursor of the previous page, as given, with the same filters."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor)
 {
     public int Size => Limit ?? PageRequest.DefaultLimit;
 

@@ -19,9 +19,9 @@ public sealed record StatusChangeRequest(
 public sealed record ClaimStatusView(
     Guid ClaimId,
     ClaimStatus Status,
-    string? Note,
+    [property: MaxLength(2000)] string? Note,
     [property: System.ComponentModel.Description("When the status, its note or the evidence last changed (edits to the statement do not count).")] DateTime UpdatedAt,
-    EvidenceCounts EvidenceCounts);
+    EvidenceCounts EvidenceCounts) : IHasETag;
 
 /// <summary>Evidence items per stance.</summary>
 public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions);
@@ -31,7 +31,9 @@ public sealed record StatusesRequest(
     [property: Description("The claim ids, 1 to 500."), Required, MinLength(1), MaxLength(500)] IReadOnlyList<Guid>? Ids);
 
 /// <summary>The statuses of the claims that exist, in the order asked, and the ids that name no claim.</summary>
-public sealed record StatusesResponse(IReadOnlyList<ClaimStatusView> Items, IReadOnlyList<Guid> UnknownIds);
+public sealed record StatusesResponse(
+    [property: MaxLength(StatusesRequestValidator.MaxIds)] IReadOnlyList<ClaimStatusView> Items,
+    [property: MaxLength(StatusesRequestValidator.MaxIds)] IReadOnlyList<Guid> UnknownIds);
 
 public sealed class StatusesRequestValidator : AbstractValidator<StatusesRequest>
 {
@@ -47,8 +49,12 @@ public sealed class StatusesRequestValidator : AbstractValidator<StatusesRequest
 
 /// <summary>One entry of a claim's status history. The first entry, from null, is the claim being logged.</summary>
 public sealed record StatusChange(
-    Guid Id, ClaimStatus? FromStatus, ClaimStatus ToStatus, string? Note, DateTime ChangedAt,
-    [property: Description("The name of the API key that made the change.")] string? ChangedBy);
+    Guid Id,
+    [property: Description("null in the first entry: the claim being logged.")] ClaimStatus? FromStatus,
+    ClaimStatus ToStatus,
+    [property: MaxLength(2000)] string? Note,
+    DateTime ChangedAt,
+    [property: Description("The name of the API key that made the change."), MaxLength(100)] string? ChangedBy);
 
 internal sealed record StatusRow(
     Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt, int Version,
