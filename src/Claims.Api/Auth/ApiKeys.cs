@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Claims.Api.Http;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -18,7 +19,7 @@ public sealed record KeyIdentity(string Id, string Name, Role Role);
 /// <summary>Makes, hashes and looks up API keys.</summary>
 public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMonitor<AuthOptions> options)
 {
-    public const string Header = "X-Api-Key";
+    public const string Header = Caller.KeyHeader;
     public const string BootstrapName = "bootstrap-admin";
 
     /// <summary>A new secret: 32 random bytes, base64url, with a prefix that says what it is.</summary>
@@ -170,7 +171,7 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
         }
 
         var required = policy.Requirements.OfType<RoleRequirement>().Select(r => r.Minimum).DefaultIfEmpty(Role.Reader).Max();
-        var role = Caller.RoleOf(context.User);
+        var role = Access.RoleOf(context.User);
         var (status, title, detail) = role is null
             ? (StatusCodes.Status401Unauthorized, "An API key is required.",
                 context.Request.Headers.ContainsKey(ApiKeyStore.Header)

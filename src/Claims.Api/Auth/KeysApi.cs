@@ -83,7 +83,7 @@ public static class KeysApi
         [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
         const string scope = "keys";
-        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
@@ -96,7 +96,7 @@ public static class KeysApi
             ORDER BY created_at DESC, id DESC LIMIT @Take
             """,
             new { Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct))).AsList();
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToKey(), r => Cursor.ForTime(r.CreatedAt, r.Id), cursors, scope));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToKey(), r => new TimeKey(r.CreatedAt, r.Id), cursors, scope));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RevokeKey(Guid id, NpgsqlDataSource db, ApiKeyStore keys, CancellationToken ct)

@@ -39,7 +39,7 @@ public sealed class RoleRequirementHandler(IOptionsMonitor<AuthOptions> options)
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
     {
-        var role = Caller.RoleOf(context.User);
+        var role = Access.RoleOf(context.User);
         // Anonymous reads are for callers that send no key: a key that is unknown or revoked is
         // still refused, so that its holder finds out.
         var sentKey = context.Resource is HttpContext http && http.Request.Headers.ContainsKey(ApiKeyStore.Header);
@@ -53,21 +53,12 @@ public sealed class RoleRequirementHandler(IOptionsMonitor<AuthOptions> options)
     }
 }
 
-/// <summary>Reads who is calling from the principal the API key handler made.</summary>
-public static class Caller
+public static class Access
 {
+    /// <summary>The caller's role, from the principal the API key handler made; null without a valid key.</summary>
     public static Role? RoleOf(ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && Enum.TryParse<Role>(user.FindFirstValue(ClaimTypes.Role), ignoreCase: true, out var role) ? role : null;
 
-    /// <summary>The key's name, recorded as the author of a write.</summary>
-    public static string? Name(ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true ? user.Identity.Name : null;
-
-    /// <summary>What idempotency keys are scoped to: the API key's id.</summary>
-    public static string? KeyId(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier);
-}
-
-public static class Access
-{
     public static string Policy(Role role) => role.ToString().ToLowerInvariant();
 
     /// <summary>Lets only callers with at least <paramref name="role"/> reach the endpoint.</summary>

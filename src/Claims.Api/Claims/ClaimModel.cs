@@ -58,7 +58,7 @@ public sealed record CreateClaimRequest(
     [property: Description("The claim as one checkable sentence. 1 to 2000 characters."), Required, MaxLength(2000)] string? Statement,
     [property: Description("Context for colleagues. At most 4000 characters."), MaxLength(4000)] string? Summary,
     [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko. Default en."), MaxLength(35)] string? Language,
-    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20."), MaxLength(20)] IReadOnlyList<string>? Tags,
+    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20."), MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)] IReadOnlyList<string>? Tags,
     [property: Description("The day the claim was first reported (ISO date).")] DateOnly? FirstReportedOn,
     [property: Description("Evidence linking existing sources to the claim, stored with it in one transaction. At most 50."), MaxLength(50)] IReadOnlyList<EvidenceRequest>? Evidence)
     : IClaimFields;
@@ -68,7 +68,7 @@ public sealed record ClaimRequest(
     [property: Description("The claim as one checkable sentence. 1 to 2000 characters."), Required, MaxLength(2000)] string? Statement,
     [property: Description("Context for colleagues. At most 4000 characters."), MaxLength(4000)] string? Summary,
     [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko. Default en."), MaxLength(35)] string? Language,
-    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20."), MaxLength(20)] IReadOnlyList<string>? Tags,
+    [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20."), MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)] IReadOnlyList<string>? Tags,
     [property: Description("The day the claim was first reported (ISO date).")] DateOnly? FirstReportedOn)
     : IClaimFields;
 

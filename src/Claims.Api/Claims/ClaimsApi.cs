@@ -118,13 +118,14 @@ public static class ClaimsApi
     public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
         [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans, CancellationToken ct)
     {
-        if (!cursors.TryUnprotect(query.Cursor, query.Scope, out var after))
+        var order = ClaimOrder.For(query.EffectiveSort);
+        if (!order.TryReadCursor(cursors, query.Cursor, query.Scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
 
         var knownRare = query.Text is not null && plans.IsKnownRare(query);
-        var search = ClaimSearch.Build(query, after, options.Value, knownRare);
+        var search = ClaimSearch.Build(query, order, after, options.Value, knownRare);
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await search.ReadAsync(connection, search.Sql, ct);
         if (search.IndexedSql is not null && !search.IsComplete(rows))
@@ -139,7 +140,7 @@ public static class ClaimsApi
             rows = await search.ReadAsync(connection, search.IndexedSql, ct);
         }
 
-        return TypedResults.Ok(rows.ToPage(query.Size, r => r.ToClaim(), search.Position, cursors, query.Scope));
+        return TypedResults.Ok(order.ToPage(rows, query.Size, cursors, query.Scope));
     }
 
     public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, CancellationToken ct)

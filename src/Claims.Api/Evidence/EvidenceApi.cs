@@ -94,7 +94,7 @@ public static class EvidenceApi
         Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"evidence:{id}";
-        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
@@ -114,7 +114,7 @@ public static class EvidenceApi
             return Problems.NotFound("claim", id);
         }
 
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => Cursor.ForTime(r.CreatedAt, r.Id), cursors, scope));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => new TimeKey(r.CreatedAt, r.Id), cursors, scope));
     }
 
     public static async Task<Results<Ok<EvidenceItem>, ProblemHttpResult>> GetEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)

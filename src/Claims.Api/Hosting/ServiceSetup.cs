@@ -63,6 +63,7 @@ public static class ServiceSetup
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
         services.AddValidatorsFromAssemblyContaining<PageRequestValidator>(ServiceLifetime.Singleton, includeInternalTypes: true);
 
+        services.AddOpenApiExamples(typeof(ServiceSetup).Assembly);
         services.AddEndpointsApiExplorer();
         services.AddSwaggerGen(options =>
         {

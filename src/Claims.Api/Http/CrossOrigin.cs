@@ -1,4 +1,3 @@
-using Claims.Api.Auth;
 using Microsoft.Net.Http.Headers;
 
 namespace Claims.Api.Http;
@@ -24,7 +23,7 @@ public static class CrossOrigin
         return services.AddCors(options => options.AddPolicy(Policy, policy => policy
             .WithOrigins(origins)
             .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete)
-            .WithHeaders(HeaderNames.ContentType, ApiKeyStore.Header, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
+            .WithHeaders(HeaderNames.ContentType, Caller.KeyHeader, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
             .WithExposedHeaders(HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader)
             // A preflight is asked again after ten minutes, not before every request.
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Claims.Api.Auth;
 using Claims.Api.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;

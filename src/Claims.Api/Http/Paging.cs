@@ -1,13 +1,9 @@
-using System.Buffers.Binary;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Security.Cryptography;
-using System.Text;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Claims.Api.Http;
@@ -70,107 +66,14 @@ public sealed class PageRequestValidator : AbstractValidator<PageRequest>
     public PageRequestValidator() => RuleFor(r => r.Limit).InclusiveBetween(1, PageRequest.MaxLimit);
 }
 
-/// <summary>
-/// A keyset position: the sort key of the last row of a page (a timestamp's ticks, a date's day
-/// number or a rank's bits) and its id.
-/// </summary>
-public readonly record struct Cursor(long Key, Guid Id)
-{
-    public DateTime At => new(Key, DateTimeKind.Utc);
-
-    public static Cursor ForTime(DateTime at, Guid id) => new(at.Ticks, id);
-}
-
-public sealed class PagingOptions
-{
-    /// <summary>Base64 key that signs cursors. Set it when several instances serve one API; otherwise each process makes its own.</summary>
-    public string? CursorKey { get; set; }
-}
-
-/// <summary>
-/// Signs cursors with HMAC-SHA256 over the position and the query they belong to, so that an
-/// edited cursor, or one carried over to another query, is refused instead of giving a wrong page.
-/// </summary>
-public sealed class CursorProtector
-{
-    private const byte FormatVersion = 2;
-    // 1 + 8 + 16 + 17 = 42 bytes: a multiple of three, so every base64 character carries data
-    // and no character can be edited without changing the bytes.
-    private const int MacLength = 17;
-    private const int Length = 1 + 8 + 16 + MacLength;
-    private readonly byte[] _key;
-
-    /// <summary>Longer than any cursor this API issues (56 characters), so longer text is refused unread.</summary>
-    public const int MaxLength = 80;
-
-    public CursorProtector(IOptions<PagingOptions> options) =>
-        _key = options.Value.CursorKey is { Length: > 0 } configured ? Convert.FromBase64String(configured) : RandomNumberGenerator.GetBytes(32);
-
-    public const string InvalidMessage = "Not a cursor this API issued for this query. Pass nextCursor from the previous page unchanged, with the same filters.";
-
-    public string Protect(Cursor cursor, string scope)
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        bytes[0] = FormatVersion;
-        BinaryPrimitives.WriteInt64BigEndian(bytes[1..], cursor.Key);
-        cursor.Id.TryWriteBytes(bytes[9..], bigEndian: true, out _);
-        Mac(bytes[..^MacLength], scope, bytes[^MacLength..]);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
-
-    /// <summary>Null text is the first page; anything that is not a cursor we issued for <paramref name="scope"/> fails.</summary>
-    public bool TryUnprotect(string? text, string scope, out Cursor? cursor)
-    {
-        cursor = null;
-        if (text is null)
-        {
-            return true;
-        }
-
-        if (text.Length is 0 or > MaxLength)
-        {
-            return false;
-        }
-
-        var base64 = text.Replace('-', '+').Replace('_', '/');
-        base64 += new string('=', (4 - base64.Length % 4) % 4);
-        Span<byte> bytes = stackalloc byte[64];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != Length || bytes[0] != FormatVersion)
-        {
-            return false;
-        }
-
-        Span<byte> expected = stackalloc byte[MacLength];
-        Mac(bytes[..(Length - MacLength)], scope, expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, bytes[(Length - MacLength)..Length]))
-        {
-            return false;
-        }
-
-        cursor = new Cursor(BinaryPrimitives.ReadInt64BigEndian(bytes[1..]), new Guid(bytes[9..25], bigEndian: true));
-        return true;
-    }
-
-    private void Mac(ReadOnlySpan<byte> position, string scope, Span<byte> destination)
-    {
-        var scopeBytes = Encoding.UTF8.GetBytes(scope);
-        var message = new byte[position.Length + scopeBytes.Length];
-        position.CopyTo(message);
-        scopeBytes.CopyTo(message.AsSpan(position.Length));
-        Span<byte> full = stackalloc byte[32];
-        HMACSHA256.HashData(_key, message, full);
-        full[..MacLength].CopyTo(destination);
-    }
-}
-
 public static class PageExtensions
 {
     /// <summary>
     /// Turns the rows of a query that asked for one row more than the page size into a page:
     /// the extra row only says that another page exists.
     /// </summary>
-    public static Page<TOut> ToPage<TRow, TOut>(this IReadOnlyList<TRow> rows, int size, Func<TRow, TOut> map, Func<TRow, Cursor> position,
-        CursorProtector cursors, string scope)
+    public static Page<TOut> ToPage<TRow, TOut, TKey>(this IReadOnlyList<TRow> rows, int size, Func<TRow, TOut> map, Func<TRow, TKey> position,
+        CursorProtector cursors, string scope) where TKey : struct, ICursorKey<TKey>
     {
         var hasMore = rows.Count > size;
         var items = new TOut[Math.Min(rows.Count, size)];
@@ -179,7 +82,7 @@ public static class PageExtensions
             items[i] = map(rows[i]);
         }
 
-        return new Page<TOut>(items, hasMore ? cursors.Protect(position(rows[size - 1]), scope) : null);
+        return new Page<TOut>(items, hasMore ? cursors.Encode(position(rows[size - 1]), scope) : null);
     }
 
     /// <summary>
@@ -187,7 +90,7 @@ public static class PageExtensions
     /// not), then the page. <paramref name="pageSql"/> uses @ParentId, @Take, @At and @Id.
     /// </summary>
     public static async Task<List<TRow>?> ChildPageAsync<TRow>(
-        this NpgsqlDataSource db, string parentTable, Guid parentId, string pageSql, Cursor? after, int size, CancellationToken ct)
+        this NpgsqlDataSource db, string parentTable, Guid parentId, string pageSql, TimeKey? after, int size, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(

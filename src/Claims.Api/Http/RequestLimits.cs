@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
-using Claims.Api.Auth;
 using Claims.Api.Errors;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -68,7 +67,7 @@ public static class RequestLimits
                         Status = StatusCodes.Status429TooManyRequests,
                         Title = "Too many requests.",
                         Detail = Caller.KeyId(http.User) is null
-                            ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {ApiKeyStore.Header}."
+                            ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {Caller.KeyHeader}."
                             : $"The key '{Caller.Name(http.User)}' has used up its requests for now. Retry in {retryAfter} s.",
                     },
                 });

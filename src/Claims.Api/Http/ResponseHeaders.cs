@@ -1,4 +1,3 @@
-using Claims.Api.Auth;
 using Microsoft.Net.Http.Headers;
 
 namespace Claims.Api.Http;
@@ -22,7 +21,7 @@ public static class ResponseHeaders
                 return Task.CompletedTask;
             }
 
-            headers.Append(HeaderNames.Vary, ApiKeyStore.Header);
+            headers.Append(HeaderNames.Vary, Caller.KeyHeader);
             // An answer with an ETag may be kept by the caller's own cache, which asks again
             // each time (a 304 costs no body); any other answer is the caller's alone. A
             // directive a handler or the framework already set (no-store on a 500) stays.

@@ -89,12 +89,15 @@ public static class SourcesApi
     public static async Task<Results<Ok<Page<Source>>, ValidationProblem>> ListSources(
         [AsParameters] SourceQuery query, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
-        if (!cursors.TryUnprotect(query.Cursor, query.Scope, out var after))
+        // Ranked by score with q, newest first without: the scope holds q, so each cursor decodes to its own order's key.
+        var q = VisibleText.OrNull(query.Q);
+        TimeKey? afterTime = null;
+        RankKey? afterScore = null;
+        if (!(q is null ? cursors.TryDecode(query.Cursor, query.Scope, out afterTime) : cursors.TryDecode(query.Cursor, query.Scope, out afterScore)))
         {
             return PageExtensions.BadCursor();
         }
 
-        var q = VisibleText.OrNull(query.Q);
         var filters = new List<string>();
         if (query.Kind is not null)
         {
@@ -110,7 +113,7 @@ public static class SourcesApi
         string sql;
         if (q is null)
         {
-            if (after is { } position)
+            if (afterTime is { } position)
             {
                 filters.Add("(created_at, id) < (@At, @Id)");
                 parameters.AddDynamicParams(new { position.At, position.Id });
@@ -124,10 +127,10 @@ public static class SourcesApi
             // well the text matches the best part of the name and the whole name, so that
             // 'suspil' puts Suspilne before a longer name that merely mentions it.
             filters.Add("(name ILIKE @Like OR name % @Q)");
-            if (after is { } position)
+            if (afterScore is { } position)
             {
                 filters.Add($"({Score}, id) < (@Score, @Id)");
-                parameters.AddDynamicParams(new { Score = BitConverter.Int32BitsToSingle((int)position.Key), position.Id });
+                parameters.AddDynamicParams(new { Score = position.Rank, position.Id });
             }
 
             sql = $"SELECT {Columns}, {Score} AS score FROM sources {Where(filters)} ORDER BY score DESC, id DESC LIMIT @Take";
@@ -135,16 +138,16 @@ public static class SourcesApi
 
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = (await connection.QueryAsync<RankedSourceRow>(new CommandDefinition(sql, parameters, cancellationToken: ct))).AsList();
-        return TypedResults.Ok(rows.ToPage(query.Size, r => r.ToSource(),
-            r => q is null ? Cursor.ForTime(r.CreatedAt, r.Id) : new Cursor(BitConverter.SingleToInt32Bits(r.Score), r.Id),
-            cursors, query.Scope));
+        return TypedResults.Ok(q is null
+            ? rows.ToPage(query.Size, r => r.ToSource(), r => new TimeKey(r.CreatedAt, r.Id), cursors, query.Scope)
+            : rows.ToPage(query.Size, r => r.ToSource(), r => new RankKey(r.Score, r.Id), cursors, query.Scope));
     }
 
     public static async Task<Results<Ok<Page<SourceClaim>>, ProblemHttpResult, ValidationProblem>> ListSourceClaims(
         Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"source-claims:{id}";
-        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
@@ -165,7 +168,7 @@ public static class SourcesApi
             return Problems.NotFound("source", id);
         }
 
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToSourceClaim(), r => Cursor.ForTime(r.LinkedAt, r.EvidenceId), cursors, scope));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToSourceClaim(), r => new TimeKey(r.LinkedAt, r.EvidenceId), cursors, scope));
     }
 
     public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)

@@ -163,7 +163,7 @@ public static class VerificationApi
         Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"history:{id}";
-        if (!cursors.TryUnprotect(page.Cursor, scope, out var after))
+        if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
         {
             return PageExtensions.BadCursor();
         }
@@ -183,6 +183,6 @@ public static class VerificationApi
             return Problems.NotFound("claim", id);
         }
 
-        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => Cursor.ForTime(r.ChangedAt, r.Id), cursors, scope));
+        return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToChange(), r => new TimeKey(r.ChangedAt, r.Id), cursors, scope));
     }
 }

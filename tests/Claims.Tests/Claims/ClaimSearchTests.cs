@@ -9,13 +9,6 @@ namespace Claims.Tests;
 /// </summary>
 public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Training = "North Korean soldiers are training in Russia.";
-    private const string Deserted = "North Korean soldiers sent to Russia have deserted.";
-    private const string Desertions = "Hromadske counted 18 desertions among North Korean troops.";
-    private const string UkrainianDesertion = "Північнокорейські військові дезертирували з частини";
-    private const string RussianDesertion = "Северокорейские солдаты дезертировали из воинской части";
-    private const string KoreanTraining = "북한군이 러시아에서 훈련을 받고 있다";
-
     private readonly HttpClient _client = api.CreateClient();
 
     // ---- status and tag ----
@@ -24,8 +17,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task StatusAloneReturnsOnlyClaimsWithThatStatus()
     {
         var tag = NewTag();
-        var reviewed = await CreateAsync(Training, tag);
-        var untouched = await CreateAsync(Deserted, tag);
+        var reviewed = await CreateAsync(Story.Training, tag);
+        var untouched = await CreateAsync(Story.Deserted, tag);
         await _client.SetStatusAsync(reviewed, "in_review", "Seeking a second source.");
 
         var items = await AllAsync("status=in_review");
@@ -40,9 +33,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task RepeatedStatusMatchesClaimsWithAnyOfThem()
     {
         var tag = NewTag();
-        var reviewed = await CreateAsync(Training, tag);
-        var disputed = await CreateAsync(Deserted, tag);
-        var untouched = await CreateAsync(Desertions, tag);
+        var reviewed = await CreateAsync(Story.Training, tag);
+        var disputed = await CreateAsync(Story.Deserted, tag);
+        var untouched = await CreateAsync(Story.Desertions, tag);
         await _client.SetStatusAsync(reviewed, "in_review", null);
         await _client.SetStatusAsync(disputed, "disputed", "Suspilne and Hromadske report it; Business Insider could not verify.");
 
@@ -57,8 +50,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task TagAloneReturnsOnlyClaimsWithThatTag()
     {
         var tag = NewTag();
-        var tagged = await CreateAsync(Training, tag);
-        var other = await CreateAsync(Training, NewTag());
+        var tagged = await CreateAsync(Story.Training, tag);
+        var other = await CreateAsync(Story.Training, NewTag());
 
         var items = await AllAsync($"tag={tag}");
 
@@ -71,9 +64,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task RepeatedTagMatchesOnlyClaimsWithAllOfThem()
     {
         var (a, b) = (NewTag(), NewTag());
-        var both = await CreateAsync(Training, a, moreTags: [b]);
-        var onlyA = await CreateAsync(Training, a);
-        var onlyB = await CreateAsync(Training, b);
+        var both = await CreateAsync(Story.Training, a, moreTags: [b]);
+        var onlyA = await CreateAsync(Story.Training, a);
+        var onlyB = await CreateAsync(Story.Training, b);
 
         var all = await AllAsync($"tag={a}&tag={b}");
         var justA = await AllAsync($"tag={a}");
@@ -87,7 +80,7 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task TagFilterIsCaseInsensitiveLikeStoredTags()
     {
         var tag = NewTag();
-        var claim = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag.ToUpperInvariant()}");
 
@@ -98,9 +91,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task StatusAndTagCombine()
     {
         var tag = NewTag();
-        var match = await CreateAsync(Training, tag);
-        var wrongStatus = await CreateAsync(Deserted, tag);
-        var wrongTag = await CreateAsync(Training, NewTag());
+        var match = await CreateAsync(Story.Training, tag);
+        var wrongStatus = await CreateAsync(Story.Deserted, tag);
+        var wrongTag = await CreateAsync(Story.Training, NewTag());
         await _client.SetStatusAsync(match, "in_review", null);
         await _client.SetStatusAsync(wrongTag, "in_review", null);
 
@@ -117,8 +110,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task LanguageAloneReturnsOnlyClaimsInThatLanguage()
     {
         var tag = NewTag();
-        var ukrainian = await CreateAsync(UkrainianDesertion, tag, language: "uk");
-        var english = await CreateAsync(Deserted, tag);
+        var ukrainian = await CreateAsync(Story.UkrainianDesertion, tag, language: "uk");
+        var english = await CreateAsync(Story.Deserted, tag);
 
         var items = await AllAsync("language=uk");
         var upper = await AllAsync("language=UK");
@@ -137,9 +130,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
         var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
         var tag = NewTag();
-        var asserted = await CreateAsync(Deserted, tag, evidence: [Story.Evidence(suspilne, "asserts", "18 soldiers deserted")]);
-        var refuted = await CreateAsync(Desertions, tag, evidence: [Story.Evidence(suspilne, "refutes", "no desertions"), Story.Evidence(hromadske, "asserts")]);
-        var otherSource = await CreateAsync(Training, tag, evidence: [Story.Evidence(hromadske, "supports")]);
+        var asserted = await CreateAsync(Story.Deserted, tag, evidence: [Story.Evidence(suspilne, "asserts", "18 soldiers deserted")]);
+        var refuted = await CreateAsync(Story.Desertions, tag, evidence: [Story.Evidence(suspilne, "refutes", "no desertions"), Story.Evidence(hromadske, "asserts")]);
+        var otherSource = await CreateAsync(Story.Training, tag, evidence: [Story.Evidence(hromadske, "supports")]);
 
         var items = await AllAsync($"sourceId={suspilne}");
 
@@ -153,10 +146,10 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
         var austin = await _client.SourceAsync();
         var tag = NewTag();
-        var asserted = await CreateAsync(Deserted, tag, evidence: [Story.Evidence(suspilne, "asserts", "18 soldiers deserted")]);
-        var refuted = await CreateAsync(Desertions, tag, evidence: [Story.Evidence(suspilne, "refutes", "no desertions"), Story.Evidence(austin, "asserts")]);
+        var asserted = await CreateAsync(Story.Deserted, tag, evidence: [Story.Evidence(suspilne, "asserts", "18 soldiers deserted")]);
+        var refuted = await CreateAsync(Story.Desertions, tag, evidence: [Story.Evidence(suspilne, "refutes", "no desertions"), Story.Evidence(austin, "asserts")]);
         // The stance of another source's evidence on the same claim does not count.
-        var refutedByAnother = await CreateAsync(Training, tag, evidence: [Story.Evidence(suspilne, "mentions"), Story.Evidence(austin, "refutes")]);
+        var refutedByAnother = await CreateAsync(Story.Training, tag, evidence: [Story.Evidence(suspilne, "mentions"), Story.Evidence(austin, "refutes")]);
 
         var refutes = await AllAsync($"sourceId={suspilne}&stance=refutes");
         var asserts = await AllAsync($"sourceId={suspilne}&stance=asserts");
@@ -174,10 +167,10 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ReportedFromAndReportedToAreInclusiveAndLeaveOutUnknownDates()
     {
         var tag = NewTag();
-        var first = await CreateAsync(Training, tag, firstReportedOn: "2024-10-01");
-        var middle = await CreateAsync(Training, tag, firstReportedOn: "2024-10-15");
-        var last = await CreateAsync(Training, tag, firstReportedOn: "2024-10-31");
-        var unknown = await CreateAsync(Training, tag, firstReportedOn: null);
+        var first = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-01");
+        var middle = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-15");
+        var last = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-31");
+        var unknown = await CreateAsync(Story.Training, tag, firstReportedOn: null);
 
         var between = await AllAsync($"tag={tag}&reportedFrom=2024-10-15&reportedTo=2024-10-31");
         var from = await AllAsync($"tag={tag}&reportedFrom=2024-10-15");
@@ -195,8 +188,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ReportedFromAloneReturnsOnlyClaimsFirstReportedOnOrAfterThatDay()
     {
         var tag = NewTag();
-        var early = await CreateAsync(Training, tag, firstReportedOn: "2024-10-01");
-        var late = await CreateAsync(Training, tag, firstReportedOn: "2024-10-23");
+        var early = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-01");
+        var late = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-23");
 
         var items = await AllAsync("reportedFrom=2024-10-20");
 
@@ -209,8 +202,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task UpdatedSinceReturnsClaimsChangedAtOrAfterThatMoment()
     {
         var tag = NewTag();
-        var older = await CreateAsync(Training, tag);
-        var newer = await CreateAsync(Deserted, tag);
+        var older = await CreateAsync(Story.Training, tag);
+        var newer = await CreateAsync(Story.Deserted, tag);
         var since = (await ClaimAsync(newer)).Str("updatedAt");
 
         var alone = await AllAsync($"updatedSince={Uri.EscapeDataString(since)}");
@@ -222,7 +215,7 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal([newer], Ids(tagged));
 
         // Editing the older claim moves it into the window, first in the default order.
-        await (await _client.PutAsJsonAsync($"/claims/{older}", new { statement = Training + " Lloyd Austin: there is evidence.", tags = new[] { tag } }))
+        await (await _client.PutAsJsonAsync($"/claims/{older}", new { statement = Story.Training + " Lloyd Austin: there is evidence.", tags = new[] { tag } }))
             .ReadJsonAsync(HttpStatusCode.OK);
         var after = await AllAsync($"tag={tag}&updatedSince={Uri.EscapeDataString(since)}");
 
@@ -233,7 +226,7 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task UpdatedSinceTakesAnOffsetOtherThanUtc()
     {
         var tag = NewTag();
-        var claim = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.Training, tag);
         var updated = (await ClaimAsync(claim)).GetProperty("updatedAt").GetDateTimeOffset();
         var kyiv = updated.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
         var later = updated.AddSeconds(1).ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", System.Globalization.CultureInfo.InvariantCulture);
@@ -248,9 +241,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task EnglishQueryMatchesOtherWordForms()
     {
         var tag = NewTag();
-        var deserted = await CreateAsync(Deserted, tag);
-        var desertions = await CreateAsync(Desertions, tag);
-        var training = await CreateAsync(Training, tag);
+        var deserted = await CreateAsync(Story.Deserted, tag);
+        var desertions = await CreateAsync(Story.Desertions, tag);
+        var training = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag}&q=desertion");
         var plural = await AllAsync($"tag={tag}&q=desertions");
@@ -264,8 +257,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task QSearchesTheSummaryToo()
     {
         var tag = NewTag();
-        var claim = await CreateAsync(Training, tag, summary: "Lloyd Austin said there is evidence of it.");
-        var other = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.Training, tag, summary: "Lloyd Austin said there is evidence of it.");
+        var other = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag}&q=evidence");
 
@@ -281,13 +274,13 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task UkrainianQueryFindsAUkrainianClaimByWordOrPartOfAWord(string q)
     {
         var tag = NewTag();
-        var claim = await CreateAsync(UkrainianDesertion, tag, language: "uk");
-        var english = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.UkrainianDesertion, tag, language: "uk");
+        var english = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag}&q={Uri.EscapeDataString(q)}");
 
         Assert.Equal([claim], Ids(items));
-        Assert.Equal(UkrainianDesertion, items[0].Str("statement"));
+        Assert.Equal(Story.UkrainianDesertion, items[0].Str("statement"));
         Assert.DoesNotContain(english, Ids(items));
     }
 
@@ -325,8 +318,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task RussianQueryMatchesOtherWordFormsOfARussianClaim(string q)
     {
         var tag = NewTag();
-        var claim = await CreateAsync(RussianDesertion, tag, language: "ru");
-        var english = await CreateAsync(Deserted, tag);
+        var claim = await CreateAsync(Story.RussianDesertion, tag, language: "ru");
+        var english = await CreateAsync(Story.Deserted, tag);
 
         var items = await AllAsync($"tag={tag}&q={Uri.EscapeDataString(q)}");
 
@@ -341,13 +334,13 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task KoreanQueryFindsAKoreanClaimThoughParticlesAreGluedToWords(string q)
     {
         var tag = NewTag();
-        var claim = await CreateAsync(KoreanTraining, tag, language: "ko");
-        var english = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.KoreanTraining, tag, language: "ko");
+        var english = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag}&q={Uri.EscapeDataString(q)}");
 
         Assert.Equal([claim], Ids(items));
-        Assert.Equal(KoreanTraining, items[0].Str("statement"));
+        Assert.Equal(Story.KoreanTraining, items[0].Str("statement"));
         Assert.DoesNotContain(english, Ids(items));
     }
 
@@ -361,8 +354,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AKoreanTwoSyllableWordFindsAKoreanClaimWhereAParticleIsAttached(string q)
     {
         var tag = NewTag();
-        var claim = await CreateAsync(KoreanTraining, tag, language: "ko");
-        var english = await CreateAsync(Training, tag);
+        var claim = await CreateAsync(Story.KoreanTraining, tag, language: "ko");
+        var english = await CreateAsync(Story.Training, tag);
 
         var items = await AllAsync($"tag={tag}&q={Uri.EscapeDataString(q)}");
 
@@ -374,8 +367,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task LanguageAndQCombine()
     {
         var tag = NewTag();
-        var russian = await CreateAsync(RussianDesertion, tag, language: "ru");
-        var ukrainian = await CreateAsync(UkrainianDesertion, tag, language: "uk");
+        var russian = await CreateAsync(Story.RussianDesertion, tag, language: "ru");
+        var ukrainian = await CreateAsync(Story.UkrainianDesertion, tag, language: "uk");
 
         var ru = await AllAsync($"tag={tag}&language=ru&q={Uri.EscapeDataString("дезертир")}");
         var uk = await AllAsync($"tag={tag}&language=uk&q={Uri.EscapeDataString("дезертир")}");
@@ -390,7 +383,7 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task QMatchingNothingIsAnEmptyPage()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
+        await CreateAsync(Story.Training, tag);
 
         var page = await PageAsync($"tag={tag}&q=Pyongyang");
 
@@ -439,9 +432,9 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task WithQTheBestMatchComesFirstAStatementMatchBeforeASummaryMatch()
     {
         var tag = NewTag();
-        var inStatement = await CreateAsync(Deserted, tag);
-        var inSummary = await CreateAsync(Training, tag, summary: "Suspilne later reported that some of them deserted.");
-        await CreateAsync(Training, tag);
+        var inStatement = await CreateAsync(Story.Deserted, tag);
+        var inSummary = await CreateAsync(Story.Training, tag, summary: "Suspilne later reported that some of them deserted.");
+        await CreateAsync(Story.Training, tag);
 
         var byDefault = await AllAsync($"tag={tag}&q=desertion");
         var byRelevance = await AllAsync($"tag={tag}&q=desertion&sort=relevance");
@@ -460,13 +453,13 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         var statements = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            statements.Add(await CreateAsync($"{Deserted} Report {i}.", tag));
+            statements.Add(await CreateAsync($"{Story.Deserted} Report {i}.", tag));
         }
 
         var summaries = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            summaries.Add(await CreateAsync($"{Training} Report {i}.", tag, summary: "Hromadske says some deserted."));
+            summaries.Add(await CreateAsync($"{Story.Training} Report {i}.", tag, summary: "Hromadske says some deserted."));
         }
 
         var whole = Ids(await AllAsync($"tag={tag}&q=desertion", limit: 200));
@@ -486,8 +479,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var tag = NewTag();
         var a = await CreateAsync("Lloyd Austin: there is evidence North Korean soldiers are in Russia.", tag, firstReportedOn: "2024-10-01");
-        var b = await CreateAsync(Deserted, tag, firstReportedOn: null);
-        var c = await CreateAsync(Training, tag, firstReportedOn: "2024-10-23");
+        var b = await CreateAsync(Story.Deserted, tag, firstReportedOn: null);
+        var c = await CreateAsync(Story.Training, tag, firstReportedOn: "2024-10-23");
         // a is edited last: newest by updatedAt, oldest by createdAt.
         await (await _client.PutAsJsonAsync($"/claims/{a}", new
         {
@@ -514,8 +507,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
         var ids = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await CreateAsync($"{Training} Report {i}.", tag, firstReportedOn: "2024-10-23"));
-            ids.Add(await CreateAsync($"{Deserted} Report {i}.", tag, firstReportedOn: null));
+            ids.Add(await CreateAsync($"{Story.Training} Report {i}.", tag, firstReportedOn: "2024-10-23"));
+            ids.Add(await CreateAsync($"{Story.Deserted} Report {i}.", tag, firstReportedOn: null));
         }
 
         var items = await AllAsync($"tag={tag}&sort=-firstReportedOn", limit: 3);
@@ -580,8 +573,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task LimitsOneAndTwoHundredAreAccepted()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
 
         var one = await PageAsync($"tag={tag}", limit: 1);
         var most = await PageAsync($"tag={tag}", limit: 200);
@@ -598,8 +591,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ACursorFollowedWithTheSameFiltersGivesTheNextPage()
     {
         var tag = NewTag();
-        var older = await CreateAsync(Training, tag);
-        var newer = await CreateAsync(Deserted, tag);
+        var older = await CreateAsync(Story.Training, tag);
+        var newer = await CreateAsync(Story.Deserted, tag);
 
         var first = await PageAsync($"tag={tag}&status=unverified", limit: 1);
         var cursor = first.GetProperty("nextCursor").GetString()!;
@@ -624,8 +617,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ACursorFromAnotherQueryIs400(string otherFilters)
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}&status=unverified", limit: 1)).GetProperty("nextCursor").GetString()!;
 
         var response = await _client.GetAsync($"/claims?tag={tag}&{otherFilters}&limit=1&cursor={Uri.EscapeDataString(cursor)}");
@@ -638,8 +631,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ACursorWithAnotherTagIs400()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}", limit: 1)).GetProperty("nextCursor").GetString()!;
 
         var response = await _client.GetAsync($"/claims?tag={NewTag()}&limit=1&cursor={Uri.EscapeDataString(cursor)}");
@@ -663,8 +656,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AnEditedCursorIs400()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}", limit: 1)).GetProperty("nextCursor").GetString()!;
 
         // Flip one character in the middle: a different position (or signature) than the API issued.
@@ -680,8 +673,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task EditingAnyCharacterOfACursorIs400()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}", limit: 1)).GetProperty("nextCursor").GetString()!;
 
         var accepted = new List<string>();
@@ -703,8 +696,8 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ACursorWithTheLowestBitOfItsLastCharacterEditedIs400()
     {
         var tag = NewTag();
-        await CreateAsync(Training, tag);
-        await CreateAsync(Deserted, tag);
+        await CreateAsync(Story.Training, tag);
+        await CreateAsync(Story.Deserted, tag);
         var cursor = (await PageAsync($"tag={tag}", limit: 1)).GetProperty("nextCursor").GetString()!;
 
         // A cursor is 42 bytes, 56 characters of six bits each, so even the last character's lowest
@@ -760,24 +753,7 @@ public sealed class ClaimSearchTests(ApiFactory api) : IClassFixture<ApiFactory>
     /// <summary>Every claim the query finds, following nextCursor to the last page.</summary>
     private async Task<List<JsonElement>> AllAsync(string query, int limit = 200)
     {
-        var items = new List<JsonElement>();
-        string? cursor = null;
-        for (var pages = 0; ; pages++)
-        {
-            Assert.True(pages < 1000, "Paging did not end.");
-            var page = await PageAsync(cursor is null ? query : $"{query}&cursor={Uri.EscapeDataString(cursor)}", limit);
-            var batch = page.GetProperty("items").EnumerateArray().ToList();
-            Assert.True(batch.Count <= limit);
-            items.AddRange(batch);
-            cursor = page.GetProperty("nextCursor").GetString();
-            if (cursor is null)
-            {
-                break;
-            }
-
-            Assert.NotEmpty(batch);
-        }
-
+        var items = await _client.ReadAllPagesAsync($"/claims?{query}&limit={limit}", maxPages: 1000);
         Assert.Equal(items.Count, Ids(items).Distinct().Count());
         return items;
     }

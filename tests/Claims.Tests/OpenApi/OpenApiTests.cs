@@ -145,7 +145,7 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal("person", evidence.GetProperty("source").Str("kind"));
         Assert.Equal("B", evidence.GetProperty("source").Str("reliability"));
         Assert.Equal("in_review", change.Str("status"));
-        Assert.Equal("North Korean soldiers are training in Russia.", request.Str("statement"));
+        Assert.Equal(Story.Training, request.Str("statement"));
         Assert.Equal("asserts", request.GetProperty("evidence")[0].Str("stance"));
     }
 

@@ -1,18 +1,16 @@
+using System.Net.Http.Headers;
 using Claims.Tests.Infrastructure;
 
 namespace Claims.Tests;
 
 public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Training = "North Korean soldiers are training in Russia.";
-    private const string Desertion = "North Korean soldiers sent to Russia have deserted.";
-
     private readonly HttpClient _client = api.CreateClient();
 
     [Fact]
     public async Task ANewClaimStartsUnverifiedWithOneHistoryEntry()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var status = await StatusAsync(claim);
         var history = await HistoryAsync(claim);
@@ -29,7 +27,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task MovingToInReviewNeedsNoNote()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var response = await _client.PutAsJsonAsync($"/claims/{claim}/status", new { status = "in_review" });
 
@@ -47,7 +45,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     public async Task ConfirmingWithoutANoteIs400NamingNote()
     {
         var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion, Story.Evidence(suspilne, "supports", "18 soldiers deserted"));
+        var claim = await _client.ClaimAsync(Story.Deserted, Story.Evidence(suspilne, "supports", "18 soldiers deserted"));
 
         var problem = await _client.SetStatusAsync(claim, "confirmed", null, HttpStatusCode.BadRequest);
 
@@ -60,7 +58,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     public async Task ConfirmingWithoutSupportingEvidenceIs409AndChangesNothing()
     {
         var austin = await _client.SourceAsync();
-        var claim = await _client.ClaimAsync(Training, Story.Evidence(austin, "asserts"));
+        var claim = await _client.ClaimAsync(Story.Training, Story.Evidence(austin, "asserts"));
         await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
         var before = await ClaimAsync(claim);
         var historyBefore = await HistoryAsync(claim);
@@ -86,7 +84,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
             evidence.AddRange(Enumerable.Range(0, count).Select(i => Story.Evidence(source, stance, $"report {i}")));
         }
 
-        var claim = await _client.ClaimAsync(Desertion, [.. evidence]);
+        var claim = await _client.ClaimAsync(Story.Deserted, [.. evidence]);
 
         var body = await _client.SetStatusAsync(claim, "confirmed", "  Two Ukrainian outlets and a second witness.  ");
 
@@ -111,7 +109,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     {
         var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
         var agency = await _client.SourceAsync("Ukraine's defense agency", "government", "C");
-        var claim = await _client.ClaimAsync(Desertion, Story.Evidence(hromadske, "asserts", "18 soldiers deserted"));
+        var claim = await _client.ClaimAsync(Story.Deserted, Story.Evidence(hromadske, "asserts", "18 soldiers deserted"));
 
         var refused = await _client.SetStatusAsync(claim, "false", "The agency denies it.", HttpStatusCode.Conflict);
 
@@ -133,7 +131,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [InlineData("inconclusive")]
     public async Task DisputedAndInconclusiveNeedANoteButNoEvidence(string target)
     {
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
 
         var missing = await _client.SetStatusAsync(claim, target, null, HttpStatusCode.BadRequest);
         var blank = await _client.SetStatusAsync(claim, target, "   ", HttpStatusCode.BadRequest);
@@ -156,7 +154,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [InlineData(null)]
     public async Task SettingTheCurrentStatusAgainWithTheSameNoteOrNoneChangesNothing(string? note)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
         var before = await ClaimAsync(claim);
         var historyBefore = await HistoryAsync(claim);
@@ -171,7 +169,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task SettingTheCurrentStatusAgainWithADifferentNoteIs409ShowingWhatIsStoredAndChangesNothing()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
         var before = await ClaimAsync(claim);
         var historyBefore = await HistoryAsync(claim);
@@ -198,7 +196,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task HistoryListsEveryChangeOldestFirst()
     {
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         await _client.SetStatusAsync(claim, "in_review", null);
         await _client.SetStatusAsync(claim, "disputed", "Suspilne and Hromadske report it; Business Insider could not verify.");
         await _client.SetStatusAsync(claim, "in_review", "New reports came in.");
@@ -219,7 +217,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task HistoryPagesOldestFirstWithLimit()
     {
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         await _client.SetStatusAsync(claim, "in_review", null);
         await _client.SetStatusAsync(claim, "disputed", "Outlets disagree.");
 
@@ -255,7 +253,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task AnUnknownStatusIs400ListingTheAllowedValues()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var problem = await _client.SetStatusAsync(claim, "verified", "Lloyd Austin said so.", HttpStatusCode.BadRequest);
 
@@ -272,7 +270,7 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task TenConcurrentMovesWithTheSameETagLetExactlyOneThroughAndRecordOneHistoryEntry()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var read = await _client.GetAsync($"/claims/{claim}");
         var etag = read.Headers.ETag!;
         var raw = api.CreateClient(api.AdminKey, sendCurrentETag: false);
@@ -301,6 +299,239 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal(2, (await ClaimAsync(claim)).GetProperty("version").GetInt32());
     }
 
+    // ---- GET /claims/{id}/status: ETag ----
+
+    [Fact]
+    public async Task StatusCarriesAnETagAndCacheControlNoCache()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+
+        var response = await _client.GetAsync($"/claims/{claim}/status");
+
+        var body = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(claim, body.GetProperty("claimId").GetGuid());
+        Assert.NotNull(response.Headers.ETag);
+        Assert.StartsWith("\"", response.Headers.ETag.Tag, StringComparison.Ordinal);
+        Assert.True(response.Headers.CacheControl?.NoCache, $"Cache-Control: {response.Headers.CacheControl}");
+    }
+
+    [Fact]
+    public async Task IfNoneMatchWithTheCurrentTagIs304WithAnEmptyBody()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var tag = await ETagAsync(claim);
+
+        var response = await GetStatusAsync(claim, tag.ToString());
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(tag, response.Headers.ETag);
+        Assert.True(response.Headers.CacheControl?.NoCache, $"Cache-Control: {response.Headers.CacheControl}");
+    }
+
+    [Theory]
+    [InlineData("*")]
+    [InlineData("\"0000\", {0}")]
+    [InlineData("W/{0}")]
+    public async Task IfNoneMatchListingTheCurrentTagIs304(string header)
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var tag = await ETagAsync(claim);
+
+        var response = await GetStatusAsync(claim, string.Format(System.Globalization.CultureInfo.InvariantCulture, header, tag.Tag));
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task IfNoneMatchWithAnotherTagAnswersTheStatus()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+
+        var response = await GetStatusAsync(claim, "\"not-the-tag\"");
+
+        var body = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal("unverified", body.Str("status"));
+        Assert.NotNull(response.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task EditingTheStatementKeepsTheETag()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var before = await ETagAsync(claim);
+
+        var edited = await _client.PutAsJsonAsync($"/claims/{claim}", new
+        {
+            statement = "North Korean soldiers are training in eastern Russia.",
+            summary = "Lloyd Austin: there is evidence.",
+            language = "en",
+            tags = new[] { "north-korea", "russia", "training" },
+            firstReportedOn = "2024-10-23",
+        });
+        Assert.Equal(2, (await edited.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("version").GetInt32());
+
+        Assert.Equal(before, await ETagAsync(claim));
+        Assert.Equal(HttpStatusCode.NotModified, (await GetStatusAsync(claim, before.ToString())).StatusCode);
+    }
+
+    [Fact]
+    public async Task AddingEvidenceChangesTheETag()
+    {
+        var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var claim = await _client.ClaimAsync(Story.Deserted);
+        var before = await ETagAsync(claim);
+
+        var added = await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(suspilne, "asserts", "18 soldiers deserted"));
+        await added.ReadJsonAsync(HttpStatusCode.Created);
+
+        var response = await GetStatusAsync(claim, before.ToString());
+        var body = await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(1, body.GetProperty("evidenceCounts").GetProperty("asserts").GetInt32());
+        Assert.NotNull(response.Headers.ETag);
+        Assert.NotEqual(before, response.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task RemovingEvidenceChangesTheETag()
+    {
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var claim = await _client.ClaimAsync(Story.Deserted, Story.Evidence(hromadske, "asserts", "18 soldiers deserted"), Story.Evidence(hromadske, "mentions"));
+        var evidence = (await (await _client.GetAsync($"/claims/{claim}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("evidence")[1].Id();
+        var before = await ETagAsync(claim);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/claims/{claim}/evidence/{evidence}")).StatusCode);
+
+        var after = await ETagAsync(claim);
+        Assert.NotEqual(before, after);
+        Assert.Equal(HttpStatusCode.OK, (await GetStatusAsync(claim, before.ToString())).StatusCode);
+    }
+
+    [Fact]
+    public async Task ChangingTheStatusChangesTheETag()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var unverified = await ETagAsync(claim);
+
+        await _client.SetStatusAsync(claim, "in_review", null);
+        var inReview = await ETagAsync(claim);
+        await _client.SetStatusAsync(claim, "inconclusive", "Business Insider could not verify it either way.");
+        var inconclusive = await ETagAsync(claim);
+
+        Assert.Equal(3, new[] { unverified, inReview, inconclusive }.Distinct().Count());
+        var response = await GetStatusAsync(claim, inReview.ToString());
+        Assert.Equal("inconclusive", (await response.ReadJsonAsync(HttpStatusCode.OK)).Str("status"));
+        Assert.Equal(inconclusive, response.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ChangingOnlyTheNoteChangesTheETag()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        await _client.SetStatusAsync(claim, "disputed", "Suspilne and Hromadske report it.");
+        var first = await ETagAsync(claim);
+        await _client.SetStatusAsync(claim, "in_review", "New reports came in.");
+        var between = await ETagAsync(claim);
+        await _client.SetStatusAsync(claim, "disputed", "Business Insider could not verify it.");
+        var second = await ETagAsync(claim);
+
+        // Same status as before, another note: the answer differs, so the tag must too.
+        Assert.NotEqual(first, second);
+        Assert.NotEqual(between, second);
+        Assert.Equal("Business Insider could not verify it.", (await (await GetStatusAsync(claim, first.ToString())).ReadJsonAsync(HttpStatusCode.OK)).Str("note"));
+    }
+
+    [Fact]
+    public async Task ASecondPollWithoutChangesIs304Again()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var tag = await ETagAsync(claim);
+
+        var first = await GetStatusAsync(claim, tag.ToString());
+        var second = await GetStatusAsync(claim, tag.ToString());
+
+        Assert.Equal(HttpStatusCode.NotModified, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, second.StatusCode);
+        Assert.Equal(tag, await ETagAsync(claim));
+    }
+
+    // ---- POST /claims/statuses ----
+
+    [Fact]
+    public async Task BatchStatusesAnswersKnownClaimsInTheOrderAskedAndListsUnknownIds()
+    {
+        var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var first = await _client.ClaimAsync(Story.Deserted, Story.Evidence(suspilne, "supports", "18 soldiers deserted"), Story.Evidence(suspilne, "mentions"));
+        var second = await _client.ClaimAsync(Story.Bennett);
+        await _client.SetStatusAsync(first, "confirmed", "Two Ukrainian outlets.");
+        var unknown = Guid.CreateVersion7();
+
+        var response = await _client.PostAsJsonAsync("/claims/statuses", new { ids = new[] { second, unknown, first } });
+
+        var body = await response.ReadJsonAsync(HttpStatusCode.OK);
+        var items = body.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([second, first], items.Select(i => i.GetProperty("claimId").GetGuid()));
+        Assert.Equal("unverified", items[0].Str("status"));
+        Assert.Equal("confirmed", items[1].Str("status"));
+        Assert.Equal("Two Ukrainian outlets.", items[1].Str("note"));
+        var counts = items[1].GetProperty("evidenceCounts");
+        Assert.Equal(1, counts.GetProperty("supports").GetInt32());
+        Assert.Equal(1, counts.GetProperty("mentions").GetInt32());
+        Assert.Equal(0, counts.GetProperty("refutes").GetInt32());
+        Assert.Equal([unknown], body.GetProperty("unknownIds").EnumerateArray().Select(i => i.GetGuid()));
+    }
+
+    [Fact]
+    public async Task BatchStatusesMatchTheSingleStatus()
+    {
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var claim = await _client.ClaimAsync(Story.Deserted, Story.Evidence(hromadske, "asserts"));
+        await _client.SetStatusAsync(claim, "in_review", "Seeking a second source.");
+
+        var single = await (await _client.GetAsync($"/claims/{claim}/status")).ReadJsonAsync(HttpStatusCode.OK);
+        var batch = await (await _client.PostAsJsonAsync("/claims/statuses", new { ids = new[] { claim } })).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(single.ToString(), batch.GetProperty("items")[0].ToString());
+        Assert.Equal(0, batch.GetProperty("unknownIds").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task FiveHundredIdsAreAccepted()
+    {
+        var claim = await _client.ClaimAsync(Story.Bennett);
+        var ids = Enumerable.Range(0, 499).Select(_ => Guid.CreateVersion7()).Prepend(claim).ToArray();
+
+        var body = await (await _client.PostAsJsonAsync("/claims/statuses", new { ids })).ReadJsonAsync(HttpStatusCode.OK);
+
+        Assert.Equal(claim, Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("claimId").GetGuid());
+        Assert.Equal(499, body.GetProperty("unknownIds").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(501)]
+    public async Task ZeroOrMoreThanFiveHundredIdsAre400(int count)
+    {
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToArray();
+
+        var problem = await (await _client.PostAsJsonAsync("/claims/statuses", new { ids })).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors("ids"), m => m.Contains("500", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("{}", "ids")]
+    [InlineData("""{"ids":null}""", "ids")]
+    [InlineData("""{"ids":["not-a-uuid"]}""", "ids[0]")]
+    [InlineData("""{"ids":"0192b8a0-5000-7000-8000-000000000001"}""", "ids")]
+    public async Task AMalformedBatchIs400NamingIds(string json, string field)
+    {
+        var problem = await (await _client.PostRawAsync("/claims/statuses", json)).ReadProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.NotEmpty(problem.Errors(field));
+    }
+
     private static void AssertCounts(JsonElement status, int asserts, int supports, int refutes, int unableToVerify, int mentions)
     {
         var counts = status.GetProperty("evidenceCounts");
@@ -320,5 +551,24 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         var page = await (await _client.GetAsync($"/claims/{claim}/history?limit=200")).ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal(JsonValueKind.Null, page.GetProperty("nextCursor").ValueKind);
         return [.. page.GetProperty("items").EnumerateArray()];
+    }
+
+    private async Task<HttpResponseMessage> GetStatusAsync(Guid claim, string? ifNoneMatch = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/claims/{claim}/status");
+        if (ifNoneMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        }
+
+        return await _client.SendAsync(request);
+    }
+
+    private async Task<EntityTagHeaderValue> ETagAsync(Guid claim)
+    {
+        var response = await GetStatusAsync(claim);
+        await response.ReadJsonAsync(HttpStatusCode.OK);
+        Assert.NotNull(response.Headers.ETag);
+        return response.Headers.ETag;
     }
 }

@@ -274,7 +274,7 @@ public sealed class IdempotencyTests(ApiFactory api) : IClassFixture<ApiFactory>
                     Guid.Empty);
             default:
                 var hromadske = await _admin.SourceAsync("Hromadske", "outlet", "C");
-                var claim = await _admin.ClaimAsync("North Korean soldiers sent to Russia have deserted.");
+                var claim = await _admin.ClaimAsync(Story.Deserted);
                 return new Target(
                     $"/claims/{claim}/evidence",
                     Story.Evidence(hromadske, "asserts", "18 soldiers deserted"),

@@ -4,16 +4,13 @@ namespace Claims.Tests;
 
 public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Desertion = "North Korean soldiers sent to Russia have deserted.";
-    private const string Hostages = "North Korea keeps soldiers' families in Pyongyang as hostages.";
-
     private readonly HttpClient _client = api.CreateClient();
 
     [Fact]
     public async Task AddingEvidenceReturns201WithLocationAndTheCitedSource()
     {
         var source = await _client.SourceAsync("Business Insider", "outlet", "B");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
 
         var response = await _client.PostAsJsonAsync($"/claims/{claim}/evidence", new
         {
@@ -46,7 +43,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task EvidenceKeepsItsCredibilityUrlNoteAndPublicationTime()
     {
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
 
         var response = await _client.PostAsJsonAsync($"/claims/{claim}/evidence", new
         {
@@ -83,7 +80,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task AddingEvidenceWithAnUnknownSourceIs400NamingSourceIdAndStoresNothing()
     {
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var unknown = Guid.CreateVersion7();
 
         var response = await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(unknown, "asserts"));
@@ -99,7 +96,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AddingAndRemovingEvidenceMovesTheClaimVersion()
     {
         var source = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var before = await GetClaimAsync(claim);
 
         var evidence = await AddEvidenceAsync(claim, source, "asserts");
@@ -119,7 +116,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
         var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
         var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
         var insider = await _client.SourceAsync("Business Insider", "outlet", "B");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var added = new List<Guid>
         {
             await AddEvidenceAsync(claim, suspilne, "asserts"),
@@ -141,29 +138,17 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ListingEvidencePagesWithLimitAndGivesEachItemOnce()
     {
         var source = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var added = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
             added.Add(await AddEvidenceAsync(claim, source, "mentions", $"report {i}"));
         }
 
-        var pages = new List<int>();
-        var seen = new List<Guid>();
-        string? cursor = null;
-        do
-        {
-            var url = cursor is null ? $"/claims/{claim}/evidence?limit=2" : $"/claims/{claim}/evidence?limit=2&cursor={Uri.EscapeDataString(cursor)}";
-            var page = await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);
-            var items = page.GetProperty("items");
-            pages.Add(items.GetArrayLength());
-            seen.AddRange(items.EnumerateArray().Select(e => e.Id()));
-            cursor = page.GetProperty("nextCursor").GetString();
-        }
-        while (cursor is not null && pages.Count < 10);
+        var pages = await _client.ReadPagesAsync($"/claims/{claim}/evidence?limit=2", maxPages: 10);
 
-        Assert.Equal([2, 2, 1], pages);
-        Assert.Equal(Enumerable.Reverse(added), seen);
+        Assert.Equal([2, 2, 1], pages.Select(p => p.Items().Count()));
+        Assert.Equal(Enumerable.Reverse(added), pages.SelectMany(Paging.Items).Select(e => e.Id()));
     }
 
     [Fact]
@@ -180,7 +165,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ReadingOneEvidenceItemGivesItWithItsSource()
     {
         var source = await _client.SourceAsync("Bruce W. Bennett", "person", "B");
-        var claim = await _client.ClaimAsync(Hostages);
+        var claim = await _client.ClaimAsync(Story.Hostages);
         var evidence = await AddEvidenceAsync(claim, source, "asserts", "remain in Pyongyang as a hostage", credibility: 3);
 
         var body = await (await _client.GetAsync($"/claims/{claim}/evidence/{evidence}")).ReadJsonAsync(HttpStatusCode.OK);
@@ -197,8 +182,8 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ReadingEvidenceThroughAnotherClaimIs404Problem()
     {
         var source = await _client.SourceAsync("Bruce W. Bennett", "person", "B");
-        var claim = await _client.ClaimAsync(Hostages);
-        var other = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Hostages);
+        var other = await _client.ClaimAsync(Story.Deserted);
         var evidence = await AddEvidenceAsync(claim, source, "asserts");
 
         var problem = await (await _client.GetAsync($"/claims/{other}/evidence/{evidence}")).ReadProblemAsync(HttpStatusCode.NotFound);
@@ -210,7 +195,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task ReadingAnUnknownEvidenceItemIs404Problem()
     {
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var unknown = Guid.CreateVersion7();
 
         var problem = await (await _client.GetAsync($"/claims/{claim}/evidence/{unknown}")).ReadProblemAsync(HttpStatusCode.NotFound);
@@ -222,7 +207,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task DeletingEvidenceIs204AndThenItIsGone()
     {
         var source = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion);
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var kept = await AddEvidenceAsync(claim, source, "asserts", "first report");
         var removed = await AddEvidenceAsync(claim, source, "mentions", "second report");
 
@@ -241,7 +226,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var austin = await _client.SourceAsync();
         var government = await _client.SourceAsync("US government", "government", "B");
-        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.",
+        var claim = await _client.ClaimAsync(Story.Training,
             Story.Evidence(austin, "asserts"), Story.Evidence(government, "supports", "North Korean troops might be in Russia"));
         await _client.SetStatusAsync(claim, "confirmed", "Two US officials on the record.");
         var supporting = (await GetClaimAsync(claim)).GetProperty("evidence").EnumerateArray()
@@ -262,7 +247,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
         var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _client.ClaimAsync(Desertion,
+        var claim = await _client.ClaimAsync(Story.Deserted,
             Story.Evidence(suspilne, "supports", "18 soldiers deserted"), Story.Evidence(hromadske, "supports", "18 soldiers deserted"));
         await _client.SetStatusAsync(claim, "confirmed", "Two Ukrainian outlets.");
         var first = (await GetClaimAsync(claim)).GetProperty("evidence")[0].Id();
@@ -298,7 +283,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
         // Each round races two deletes; one of them must be refused, whatever the interleaving.
         for (var round = 0; round < 5; round++)
         {
-            var claim = await _client.ClaimAsync(Desertion,
+            var claim = await _client.ClaimAsync(Story.Deserted,
                 Story.Evidence(suspilne, "supports", "18 soldiers deserted"), Story.Evidence(hromadske, "supports", "18 soldiers deserted"));
             await _client.SetStatusAsync(claim, "confirmed", "Two Ukrainian outlets.");
             var items = (await GetClaimAsync(claim)).GetProperty("evidence").EnumerateArray().Select(e => e.Id()).ToList();
@@ -322,7 +307,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var response = await _client.PostAsJsonAsync("/claims", new
         {
-            statement = "North Korean soldiers are training in Russia.",
+            statement = Story.Training,
             tags = new[] { "north-korea", "russia" },
             evidence = new object[]
             {
@@ -358,7 +343,7 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
             sources.Add(await _client.SourceAsync(name));
         }
 
-        var claim = await _client.ClaimAsync(Desertion, [.. sources.Select(s => Story.Evidence(s, "mentions"))]);
+        var claim = await _client.ClaimAsync(Story.Deserted, [.. sources.Select(s => Story.Evidence(s, "mentions"))]);
 
         var stored = await GetClaimAsync(claim);
         Assert.Equal(names, stored.GetProperty("evidence").EnumerateArray().Select(e => e.GetProperty("source").Str("name")));
@@ -422,19 +407,6 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
     private async Task<JsonElement> GetClaimAsync(Guid id) =>
         await (await _client.GetAsync($"/claims/{id}")).ReadJsonAsync(HttpStatusCode.OK);
 
-    private async Task<List<string>> AllStatementsAsync()
-    {
-        var statements = new List<string>();
-        string? cursor = null;
-        do
-        {
-            var url = cursor is null ? "/claims?limit=200" : $"/claims?limit=200&cursor={Uri.EscapeDataString(cursor)}";
-            var page = await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);
-            statements.AddRange(page.GetProperty("items").EnumerateArray().Select(c => c.Str("statement")));
-            cursor = page.GetProperty("nextCursor").GetString();
-        }
-        while (cursor is not null);
-
-        return statements;
-    }
+    private async Task<List<string>> AllStatementsAsync() =>
+        [.. (await _client.ReadAllPagesAsync("/claims?limit=200", maxPages: 50)).Select(c => c.Str("statement"))];
 }

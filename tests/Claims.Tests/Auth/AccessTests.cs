@@ -12,7 +12,6 @@ namespace Claims.Tests;
 /// <summary>API keys, roles, the 401 and 403 answers, and who is recorded as the author of a write.</summary>
 public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Training = "North Korean soldiers are training in Russia.";
 
     /// <summary>
     /// Every endpoint of the app with the least role that may call it. A new endpoint without an
@@ -322,7 +321,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task WithAnonymousReadsCallersWithoutAKeyMayReadButNotWrite()
     {
-        var claim = await _admin.ClaimAsync(Training);
+        var claim = await _admin.ClaimAsync(Story.Training);
         await using var open = api.WithWebHostBuilder(b => b.UseSetting("Auth:AnonymousReads", "true"));
         using var anonymous = open.CreateClient();
 
@@ -334,7 +333,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         var keys = await anonymous.GetAsync("/admin/keys");
 
         Assert.Contains(claim, (await list.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("items").EnumerateArray().Select(c => c.Id()));
-        Assert.Equal(Training, (await one.ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
+        Assert.Equal(Story.Training, (await one.ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
         Assert.Equal(claim, (await statuses.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("items")[0].GetProperty("claimId").GetGuid());
         Assert.Contains("reporter", (await create.ReadProblemAsync(HttpStatusCode.Unauthorized)).Str("detail"));
         await status.ReadProblemAsync(HttpStatusCode.Unauthorized);
@@ -394,7 +393,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
             .ReadJsonAsync(HttpStatusCode.Created);
         var claim = await (await reporter.PostAsJsonAsync("/claims", new
         {
-            statement = "North Korean soldiers sent to Russia have deserted.",
+            statement = Story.Deserted,
             evidence = new[] { Story.Evidence(source.Id(), "asserts", "18 soldiers deserted") },
         })).ReadJsonAsync(HttpStatusCode.Created);
         var added = await (await otherReporter.PostAsJsonAsync($"/claims/{claim.Id()}/evidence",
@@ -429,7 +428,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Contains("Bruce W. Bennett desk", run.Output);
         var secret = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Single(line => line.StartsWith("clm_", StringComparison.Ordinal));
-        var claim = await _admin.ClaimAsync(Training);
+        var claim = await _admin.ClaimAsync(Story.Training);
         using var editor = api.CreateClient(secret);
         var changed = await editor.SetStatusAsync(claim, "in_review", "Asking Bruce W. Bennett.");
         Assert.Equal("in_review", changed.Str("status"));
@@ -466,7 +465,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var source = await _admin.SourceAsync("Hromadske", "outlet", "C");
         var unused = await _admin.SourceAsync("Business Insider", "outlet", "B");
-        var claim = await _admin.ClaimAsync(Training, Story.Evidence(source, "asserts"));
+        var claim = await _admin.ClaimAsync(Story.Training, Story.Evidence(source, "asserts"));
         var evidence = (await (await _admin.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "mentions", "there is evidence")))
             .ReadJsonAsync(HttpStatusCode.Created)).Id();
         var key = (await CreateKeyAsync("Matrix victim", "reader")).Id;
@@ -480,7 +479,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         public HttpRequestMessage Request(string method)
         {
-            var request = new HttpRequestMessage(new HttpMethod(method), Route == "/claims/similar" ? $"{Url}?text={Uri.EscapeDataString(Training)}" : Url);
+            var request = new HttpRequestMessage(new HttpMethod(method), Route == "/claims/similar" ? $"{Url}?text={Uri.EscapeDataString(Story.Training)}" : Url);
             object? body = (method, Route) switch
             {
                 ("POST", "/sources") or ("PUT", "/sources/{id:guid}") => new { name = "Business Insider", kind = "outlet", reliability = "B" },

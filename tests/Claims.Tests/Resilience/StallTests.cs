@@ -97,7 +97,7 @@ public sealed class StallTests(ITestOutputHelper output)
     {
         await using var app = await ProxiedApi.StartAsync(PoolSize);
         using var client = app.CreateClient();
-        var claim = await client.ClaimAsync("North Korean soldiers are training in Russia.");
+        var claim = await client.ClaimAsync(Story.Training);
         var statement = $"Commit marker {Guid.NewGuid():N}: North Korean soldiers are in Kursk.";
 
         // A deferred trigger that waits for a lock the test holds keeps this claim's COMMIT inside

@@ -13,7 +13,6 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
     private const int Stored = 1200;
     private const int PageSize = 50;
-    private static readonly string[] Statuses = ["unverified", "in_review", "confirmed", "disputed", "false", "inconclusive"];
 
     // sort=relevance ranks a window of the newest matches (Search:RelevanceWindow, 500 by default);
     // the search below pages through 600 matches, so this class widens the window: what it tests is
@@ -110,7 +109,7 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
             FROM generate_series(1, @count) AS i
             """, connection);
         insert.Parameters.AddWithValue("tag", tag);
-        insert.Parameters.AddWithValue("statuses", Statuses);
+        insert.Parameters.AddWithValue("statuses", Story.Statuses);
         insert.Parameters.AddWithValue("count", Stored);
         Assert.Equal(Stored, await insert.ExecuteNonQueryAsync());
     }
@@ -141,32 +140,9 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
     /// </summary>
     private async Task<(List<JsonElement> Seen, List<Guid> Written)> PageWhileWritingAsync(string query, string tag)
     {
-        var seen = new List<JsonElement>();
         await using var writer = new ConcurrentWriter(api.CreateClient(), tag);
-        string? cursor = null;
-        for (var pages = 0; ; pages++)
-        {
-            Assert.True(pages < 2000, "Paging did not end.");
-            if (pages > 0)
-            {
-                await writer.WaitForWriteAsync();
-            }
-
-            var url = $"/claims?{query}&limit={PageSize}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
-            var page = await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);
-            var items = page.GetProperty("items").EnumerateArray().ToList();
-            Assert.True(items.Count <= PageSize, $"Page {pages} has {items.Count} items.");
-            seen.AddRange(items);
-            cursor = page.GetProperty("nextCursor").GetString();
-            if (cursor is null)
-            {
-                break;
-            }
-
-            Assert.True(items.Count == PageSize, $"Page {pages} has {items.Count} items but a next page.");
-        }
-
-        return (seen, await writer.StopAsync());
+        var pages = await _client.ReadPagesAsync($"/claims?{query}&limit={PageSize}", maxPages: 2000, writer.WaitForWriteAsync);
+        return ([.. pages.SelectMany(Paging.Items)], await writer.StopAsync());
     }
 
     private static void AssertEachSeenOnce(IReadOnlySet<Guid> expected, List<JsonElement> seen)

@@ -10,8 +10,6 @@ namespace Claims.Tests;
 /// </summary>
 public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Training = "North Korean soldiers are training in Russia.";
-
     private readonly HttpClient _client = api.CreateClient();
 
     [Theory]
@@ -46,7 +44,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("summary", 4001, "4000")]
     public async Task TextOverItsLimitIs400SayingTheLimit(string field, int length, string limit)
     {
-        var body = new Dictionary<string, object> { ["statement"] = Training, [field] = new string('a', length) };
+        var body = new Dictionary<string, object> { ["statement"] = Story.Training, [field] = new string('a', length) };
 
         var problem = await (await _client.PostAsJsonAsync("/claims", body)).ReadProblemAsync(HttpStatusCode.BadRequest);
 
@@ -68,7 +66,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var tags = Enumerable.Range(1, 21).Select(i => $"tag-{i}").ToArray();
 
-        var problem = await (await _client.PostAsJsonAsync("/claims", new { statement = Training, tags })).ReadProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await (await _client.PostAsJsonAsync("/claims", new { statement = Story.Training, tags })).ReadProblemAsync(HttpStatusCode.BadRequest);
 
         Assert.Contains(problem.Errors("tags"), m => m.Contains("20", StringComparison.Ordinal));
     }
@@ -103,7 +101,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task InvalidEvidenceIs400NamingTheFieldAndLeavesTheClaimUnchanged(string json, string field, string words)
     {
         var source = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _client.ClaimAsync("North Korean soldiers sent to Russia have deserted.");
+        var claim = await _client.ClaimAsync(Story.Deserted);
         var before = await ReadAsync($"/claims/{claim}");
 
         var response = await _client.PostRawAsync($"/claims/{claim}/evidence", json.Replace("{source}", source.ToString(), StringComparison.Ordinal));
@@ -121,7 +119,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("""{"status":"in_review","note":"Seeking\u0000 a second source."}""", "note", "NUL")]
     public async Task ABadStatusChangeIs400AndLeavesStatusAndHistoryUnchanged(string json, string field, string words)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var status = await ReadAsync($"/claims/{claim}/status");
         var history = await ReadAsync($"/claims/{claim}/history");
 
@@ -171,7 +169,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("/claims/{claim}/history?cursor=garbage", "cursor", "nextCursor")]
     public async Task BadPagingParametersAre400NamingTheParameter(string url, string field, string words)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var response = await _client.GetAsync(url.Replace("{claim}", claim.ToString(), StringComparison.Ordinal));
 
@@ -189,11 +187,11 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("GET", "/claims/not-a-uuid/history")]
     public async Task ANonUuidIdInThePathIs404Problem(string method, string url)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var request = new HttpRequestMessage(new HttpMethod(method), url.Replace("{claim}", claim.ToString(), StringComparison.Ordinal));
         if (method == "PUT")
         {
-            request.Content = JsonContent.Create(new { statement = Training, status = "in_review" });
+            request.Content = JsonContent.Create(new { statement = Story.Training, status = "in_review" });
         }
 
         var problem = await (await _client.SendAsync(request)).ReadProblemAsync(HttpStatusCode.NotFound);
@@ -219,7 +217,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task ANonJsonStatusChangeIs415ProblemAndLeavesTheStatus()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var response = await _client.PutAsync($"/claims/{claim}/status",
             new StringContent("status=in_review", new MediaTypeHeaderValue("application/x-www-form-urlencoded")));
@@ -281,7 +279,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("[]", "body")]
     public async Task ABadClaimReplacementIs400AndLeavesTheClaimUnchanged(string json, string field)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var before = await ReadAsync($"/claims/{claim}");
 
         var problem = await (await _client.PutRawAsync($"/claims/{claim}", json)).ReadProblemAsync(HttpStatusCode.BadRequest);
@@ -326,7 +324,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AJsonObjectWithADuplicatedPropertyIs400NamingItAndStoresNothing(string method, string url, string json, string field)
     {
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var before = await StoredAsync(claim);
 
         var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), Fill(url, claim, source))
@@ -347,7 +345,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task ANumberSentAsAStringIs400SayingAWholeNumberIsExpected(string url, string json, string field)
     {
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var before = await StoredAsync(claim);
 
         var problem = await (await _client.PostRawAsync(Fill(url, claim, source), Fill(json, claim, source))).ReadProblemAsync(HttpStatusCode.BadRequest);
@@ -373,7 +371,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [MemberData(nameof(Invisible))]
     public async Task AStatementANameOrAVerdictNoteThatShowsNothingIsEmptyAnd400(string invisible)
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
         await (await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "supports"))).ReadJsonAsync(HttpStatusCode.Created);
         var before = await StoredAsync(claim);
@@ -393,7 +391,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task AnInvisibleNoteOnAnOpenStatusIsStoredAsNoNote()
     {
-        var claim = await _client.ClaimAsync(Training);
+        var claim = await _client.ClaimAsync(Story.Training);
 
         var status = await _client.SetStatusAsync(claim, "in_review", "\u200B\uFEFF ");
 
@@ -433,8 +431,8 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
         var before = await StoredAsync(null);
         var json = field == "firstReportedOn"
-            ? $$"""{"statement":"{{Training}}","firstReportedOn":"{{value}}"}"""
-            : $$"""{"statement":"{{Training}}","evidence":[{"sourceId":"{{source}}","stance":"asserts","publishedAt":"{{value}}"}]}""";
+            ? $$"""{"statement":"{{Story.Training}}","firstReportedOn":"{{value}}"}"""
+            : $$"""{"statement":"{{Story.Training}}","evidence":[{"sourceId":"{{source}}","stance":"asserts","publishedAt":"{{value}}"}]}""";
 
         var problem = await (await _client.PostRawAsync("/claims", json)).ReadProblemAsync(HttpStatusCode.BadRequest);
 
@@ -451,7 +449,7 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var created = await (await _client.PostAsJsonAsync("/claims", new
         {
-            statement = Training,
+            statement = Story.Training,
             firstReportedOn = "1900-01-01",
             evidence = new[] { new { sourceId = source, stance = "asserts", publishedAt = "1900-01-01T00:00:00Z" } },
         })).ReadJsonAsync(HttpStatusCode.Created);
@@ -483,19 +481,5 @@ public sealed class BadInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     private async Task<JsonElement> ReadAsync(string url) =>
         await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);
 
-    private async Task<int> ClaimCountAsync()
-    {
-        var count = 0;
-        string? cursor = null;
-        do
-        {
-            var url = cursor is null ? "/claims?limit=200" : $"/claims?limit=200&cursor={Uri.EscapeDataString(cursor)}";
-            var page = await ReadAsync(url);
-            count += page.GetProperty("items").GetArrayLength();
-            cursor = page.GetProperty("nextCursor").GetString();
-        }
-        while (cursor is not null);
-
-        return count;
-    }
+    private async Task<int> ClaimCountAsync() => (await _client.ReadAllPagesAsync("/claims?limit=200", maxPages: 50)).Count;
 }

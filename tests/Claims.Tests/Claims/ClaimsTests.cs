@@ -11,7 +11,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var response = await _client.PostAsJsonAsync("/claims", new
         {
-            statement = "North Korean soldiers are training in Russia.",
+            statement = Story.Training,
             summary = "Lloyd Austin: \"there is evidence\".",
             language = "en",
             tags = new[] { "North-Korea", " russia ", "north-korea" },
@@ -21,7 +21,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
         var body = await response.ReadJsonAsync(HttpStatusCode.Created);
         Assert.Equal($"/claims/{body.Id()}", response.Headers.Location?.OriginalString);
         Assert.Equal(7, body.Id().ToByteArray(bigEndian: true)[6] >> 4);
-        Assert.Equal("North Korean soldiers are training in Russia.", body.Str("statement"));
+        Assert.Equal(Story.Training, body.Str("statement"));
         Assert.Equal("unverified", body.Str("status"));
         Assert.Equal("2024-10-23", body.Str("firstReportedOn"));
         Assert.Equal(["north-korea", "russia"], body.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
@@ -60,7 +60,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var austin = await _client.SourceAsync("Lloyd Austin", "person", "B");
         var insider = await _client.SourceAsync("Business Insider", "outlet", "B");
-        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.",
+        var claim = await _client.ClaimAsync(Story.Training,
             Story.Evidence(austin, "asserts", "there is evidence", 2),
             Story.Evidence(insider, "unable_to_verify", "could not verify the claims"));
 
@@ -97,7 +97,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var response = await _client.PutAsJsonAsync($"/claims/{claim}", new
         {
-            statement = "North Korean soldiers sent to Russia have deserted.",
+            statement = Story.Deserted,
             summary = "Suspilne and Hromadske, citing anonymous sources.",
             language = "en",
             tags = new[] { "desertion" },
@@ -105,7 +105,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
         });
 
         var body = await response.ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Equal("North Korean soldiers sent to Russia have deserted.", body.Str("statement"));
+        Assert.Equal(Story.Deserted, body.Str("statement"));
         Assert.Equal("2024-10-22", body.Str("firstReportedOn"));
         Assert.Equal(["desertion"], body.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("in_review", body.Str("status"));
@@ -157,23 +157,10 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
             created.Add(await _client.ClaimAsync($"Paging claim {i}"));
         }
 
-        var seen = new List<Guid>();
-        string? cursor = null;
-        var pages = 0;
-        do
-        {
-            var url = cursor is null ? "/claims?limit=3" : $"/claims?limit=3&cursor={Uri.EscapeDataString(cursor)}";
-            var page = await (await _client.GetAsync(url)).ReadJsonAsync(HttpStatusCode.OK);
-            var items = page.GetProperty("items").EnumerateArray().ToList();
-            Assert.InRange(items.Count, 1, 3);
-            Assert.All(items, item => Assert.False(item.TryGetProperty("evidence", out _)));
-            seen.AddRange(items.Select(c => c.Id()));
-            cursor = page.GetProperty("nextCursor").GetString();
-            pages++;
-        }
-        while (cursor is not null && pages < 100);
+        var items = await _client.ReadAllPagesAsync("/claims?limit=3", maxPages: 100);
 
-        Assert.Null(cursor);
+        Assert.All(items, item => Assert.False(item.TryGetProperty("evidence", out _)));
+        var seen = items.Select(c => c.Id()).ToList();
         Assert.Equal(seen.Count, seen.Distinct().Count());
         Assert.Equal(Enumerable.Reverse(created), seen.Where(created.Contains));
     }
@@ -195,7 +182,7 @@ public sealed class ClaimsTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task EditingTheStatementLeavesTheStatusAnswerAndItsETagAsTheyWere()
     {
-        var claim = await _client.ClaimAsync("North Korean soldiers are training in Russia.");
+        var claim = await _client.ClaimAsync(Story.Training);
         var before = await _client.GetAsync($"/claims/{claim}/status");
         var beforeBody = await before.ReadJsonAsync(HttpStatusCode.OK);
 

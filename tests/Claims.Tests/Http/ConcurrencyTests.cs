@@ -6,8 +6,6 @@ namespace Claims.Tests;
 /// <summary>ETags on claims and sources, and If-Match on every change of them (optimistic concurrency).</summary>
 public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private const string Training = "North Korean soldiers are training in Russia.";
-    private const string Desertion = "North Korean soldiers sent to Russia have deserted.";
 
     /// <summary>Reads the current ETag itself, as a careful editor does.</summary>
     private readonly HttpClient _careful = api.CreateClient();
@@ -20,7 +18,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task ClaimAnswersCarryTheirVersionAsAStrongETagFromCreationOn()
     {
-        var created = await _raw.PostAsJsonAsync("/claims", new { statement = Training, language = "en" });
+        var created = await _raw.PostAsJsonAsync("/claims", new { statement = Story.Training, language = "en" });
         var body = await created.ReadJsonAsync(HttpStatusCode.Created);
         Assert.Equal(new EntityTagHeaderValue("\"1\""), created.Headers.ETag);
         Assert.Equal(1, body.GetProperty("version").GetInt32());
@@ -29,7 +27,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal("\"1\"", read.Headers.ETag?.Tag);
         Assert.False(read.Headers.ETag!.IsWeak);
 
-        var replaced = await Send(HttpMethod.Put, $"/claims/{body.Id()}", new { statement = Desertion }, "\"1\"");
+        var replaced = await Send(HttpMethod.Put, $"/claims/{body.Id()}", new { statement = Story.Deserted }, "\"1\"");
         var replacedBody = await replaced.ReadJsonAsync(HttpStatusCode.OK);
         Assert.Equal("\"2\"", replaced.Headers.ETag?.Tag);
         Assert.Equal(2, replacedBody.GetProperty("version").GetInt32());
@@ -59,7 +57,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AddingEvidenceMovesTheClaimsETag()
     {
         var suspilne = await _careful.SourceAsync("Suspilne", "outlet", "C");
-        var claim = await _careful.ClaimAsync(Desertion);
+        var claim = await _careful.ClaimAsync(Story.Deserted);
 
         await (await _raw.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(suspilne, "asserts", "18 soldiers deserted")))
             .ReadJsonAsync(HttpStatusCode.Created);
@@ -68,7 +66,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal("\"2\"", read.Headers.ETag?.Tag);
         var stale = await Send(HttpMethod.Put, $"/claims/{claim}", new { statement = "Eighteen North Korean soldiers deserted." }, "\"1\"");
         Assert.Equal("\"2\"", (await stale.ReadProblemAsync(HttpStatusCode.PreconditionFailed)).Str("currentETag"));
-        Assert.Equal(Desertion, (await read.ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
+        Assert.Equal(Story.Deserted, (await read.ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
     }
 
     [Theory]
@@ -97,7 +95,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
         }
         else
         {
-            await (await _careful.PutAsJsonAsync(target.Resource, new { statement = Desertion })).ReadJsonAsync(HttpStatusCode.OK);
+            await (await _careful.PutAsJsonAsync(target.Resource, new { statement = Story.Deserted })).ReadJsonAsync(HttpStatusCode.OK);
         }
 
         var before = await SnapshotAsync(target);
@@ -143,18 +141,18 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task AWeakETagNeverMatchesIfMatch()
     {
-        var claim = await _careful.ClaimAsync(Training);
+        var claim = await _careful.ClaimAsync(Story.Training);
 
-        var response = await Send(HttpMethod.Put, $"/claims/{claim}", new { statement = Desertion }, "W/\"1\"");
+        var response = await Send(HttpMethod.Put, $"/claims/{claim}", new { statement = Story.Deserted }, "W/\"1\"");
 
         Assert.Equal("\"1\"", (await response.ReadProblemAsync(HttpStatusCode.PreconditionFailed)).Str("currentETag"));
-        Assert.Equal(Training, (await (await _raw.GetAsync($"/claims/{claim}")).ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
+        Assert.Equal(Story.Training, (await (await _raw.GetAsync($"/claims/{claim}")).ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
     }
 
     [Fact]
     public async Task ChangingTheStatusAcceptsTheETagOfTheStatusAnswer()
     {
-        var claim = await _careful.ClaimAsync(Training);
+        var claim = await _careful.ClaimAsync(Story.Training);
         var status = await _raw.GetAsync($"/claims/{claim}/status");
         var etag = status.Headers.ETag!;
         Assert.NotEqual("\"1\"", etag.Tag);
@@ -174,7 +172,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task AStatusETagReadBeforeNewEvidenceIsStale()
     {
         var hromadske = await _careful.SourceAsync("Hromadske", "outlet", "C");
-        var claim = await _careful.ClaimAsync(Desertion);
+        var claim = await _careful.ClaimAsync(Story.Deserted);
         var etag = (await _raw.GetAsync($"/claims/{claim}/status")).Headers.ETag!;
         await (await _careful.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(hromadske, "refutes", "no desertions recorded")))
             .ReadJsonAsync(HttpStatusCode.Created);
@@ -193,14 +191,14 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var suspilne = await KeyClientAsync("Suspilne editor");
         var hromadske = await KeyClientAsync("Hromadske editor");
-        var claim = await _careful.ClaimAsync(Training);
+        var claim = await _careful.ClaimAsync(Story.Training);
         var suspilneRead = (await suspilne.GetAsync($"/claims/{claim}")).Headers.ETag!;
         var hromadskeRead = (await hromadske.GetAsync($"/claims/{claim}")).Headers.ETag!;
         Assert.Equal(suspilneRead, hromadskeRead);
 
         var first = await Send(suspilne, HttpMethod.Put, $"/claims/{claim}",
             new { statement = "Lloyd Austin: there is evidence North Korean soldiers are training in Russia." }, suspilneRead.ToString());
-        var second = await Send(hromadske, HttpMethod.Put, $"/claims/{claim}", new { statement = Desertion }, hromadskeRead.ToString());
+        var second = await Send(hromadske, HttpMethod.Put, $"/claims/{claim}", new { statement = Story.Deserted }, hromadskeRead.ToString());
         var secondStatus = await Send(hromadske, HttpMethod.Put, $"/claims/{claim}/status", new { status = "in_review" }, hromadskeRead.ToString());
 
         await first.ReadJsonAsync(HttpStatusCode.OK);
@@ -219,7 +217,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task DeletingACitedSourceWithAStaleETagIs412NotTheCitationConflict()
     {
         var bennett = await _careful.SourceAsync("Bruce W. Bennett");
-        await _careful.ClaimAsync("North Korea keeps soldiers' families in Pyongyang as hostages.",
+        await _careful.ClaimAsync(Story.Hostages,
             Story.Evidence(bennett, "asserts", "remain in Pyongyang as a hostage"));
         await (await _careful.PutAsJsonAsync($"/sources/{bennett}", new { name = "Bruce W. Bennett", kind = "person", reliability = "B" }))
             .ReadJsonAsync(HttpStatusCode.OK);
@@ -246,7 +244,7 @@ public sealed class ConcurrencyTests(ApiFactory api) : IClassFixture<ApiFactory>
                 : new Target(HttpMethod.Delete, url, null, url);
         }
 
-        var claim = await _careful.ClaimAsync(Training);
+        var claim = await _careful.ClaimAsync(Story.Training);
         var resource = $"/claims/{claim}";
         return change switch
         {

@@ -1,0 +1,315 @@
+using Claims.Api.Validation;
+using Dapper;
+using Npgsql;
+
+namespace Claims.Api.Claims;
+
+/// <summary>
+/// The SQL of one claims search: filters that each have an index, and a keyset on the chosen order.
+/// With q there are two ways to read a page. Recent reads the chosen order's index newest first and
+/// tests each claim: cheap for a common word, and exact whenever it fills its page (or relevance
+/// window). Indexed collects every match through the full-text index and sorts them: cheap for a
+/// rare word. A search runs Recent first unless its scope is known to be rare
+/// (<see cref="SearchPlans"/>), and Indexed when Recent comes up short after reading at most
+/// <see cref="SearchOptions.WalkPerMatch"/> claims for each match it needs, and at least
+/// <see cref="SearchOptions.MinimumWalk"/>. Each shape is fixed by its SQL and runs on
+/// one generic plan: planning per query (0.3 ms, and stalls of 50 ms under load) was what a search
+/// cost most.
+/// </summary>
+internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParameters Parameters, int Needed, bool Relevance)
+{
+    // A query in any language: English and Russian stemmed, everything else word for word. An
+    // empty part (stop words only) matches nothing and harms nothing. Computed once per statement
+    // (a scalar subquery of a materialized CTE): in a generic plan an inline expression would be
+    // evaluated again for every claim tested.
+    private const string TsQuery =
+        "websearch_to_tsquery('english', @Q) || websearch_to_tsquery('russian', @Q) || websearch_to_tsquery('simple', @Q)";
+
+    // Korean, Chinese and Japanese words are indexed as overlapping two-character pieces too
+    // (db/0002_search.sql, cjk_bigrams): a query's runs of those scripts become the same pieces,
+    // adjacent, so that 훈련 finds 훈련을 and 러시아 finds 러시아에서.
+    private const string CjkQuery = " || to_tsquery('simple', @Cjk)";
+
+    private const string Query = "(SELECT query FROM s)";
+
+    // Each shape is written to be read one way whatever the words, but PostgreSQL keeps planning a
+    // prepared statement for its values while those plans look cheaper than the generic one, and a
+    // rare word's plan always does: 0.3 ms of planning per search, and stalls of 50 to 100 ms on a
+    // busy server. The setting holds for this statement's transaction only.
+    public const string GenericPlan = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true);\n";
+
+    /// <summary>Runs <see cref="Sql"/> or <see cref="IndexedSql"/>: one round trip, the plan setting included.</summary>
+    public async Task<List<RankedClaimRow>> ReadAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(sql, Parameters, cancellationToken: ct));
+        if (sql.StartsWith(GenericPlan, StringComparison.Ordinal))
+        {
+            await results.ReadAsync<string>();
+        }
+
+        return (await results.ReadAsync<RankedClaimRow>()).AsList();
+    }
+
+    /// <summary>Whether the rows Recent returned are the whole answer.</summary>
+    public bool IsComplete(IReadOnlyList<RankedClaimRow> rows) =>
+        Relevance ? rows.Count > 0 && rows[0].WindowSize >= Needed : rows.Count >= Needed;
+
+    public static ClaimSearch Build(ClaimQuery query, ClaimOrder order, KeysetPosition? after, SearchOptions options, bool knownRare)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("Take", query.Size + 1);
+        var conditions = Conditions.Of(query, parameters);
+        var keyset = "";
+        if (after is not null)
+        {
+            keyset = order.Keyset;
+            parameters.Add("AfterId", after.AfterId);
+            parameters.Add("After", after.After);
+        }
+
+        if (query.Text is not { } text)
+        {
+            return Unsearched(query, order, conditions, keyset, parameters);
+        }
+
+        var match = TextMatch.Of(text, parameters);
+        return query.EffectiveSort == ClaimQuery.Relevance
+            ? RankedWindow(conditions, keyset, match, parameters, options, knownRare)
+            : SearchedPage(query, order, conditions, keyset, match, parameters, options, knownRare);
+    }
+
+    /// <summary>Without q: the filters and the keyset, read in the order's own index.</summary>
+    private static ClaimSearch Unsearched(ClaimQuery query, ClaimOrder order, Conditions conditions, string keyset, DynamicParameters parameters)
+    {
+        List<string> filters = keyset.Length > 0 ? [.. conditions.All, keyset] : conditions.All;
+        return new ClaimSearch($"""
+            SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+            FROM claims c
+            {Where(filters)}
+            ORDER BY {order.Key} DESC, c.id DESC
+            LIMIT @Take
+            """, null, parameters, query.Size + 1, Relevance: false);
+    }
+
+    /// <summary>
+    /// sort=relevance. Ranking every match of a common word would read a tenth of the table on
+    /// every request, so it ranks the RelevanceWindow most recently changed matches instead: all
+    /// of them for a rarer word, the current ones for a common word. The keyset then pages through
+    /// the ranked window. The window keeps ids only; the page's claims are read at the end.
+    /// </summary>
+    private static ClaimSearch RankedWindow(
+        Conditions conditions, string keyset, TextMatch match, DynamicParameters parameters, SearchOptions options, bool knownRare)
+    {
+        parameters.Add("Window", options.RelevanceWindow);
+        var walk = options.Walk(options.RelevanceWindow);
+        // Only what the tests need; with a condition on the claims' other columns, all of them.
+        var columns = conditions.Tested.Count > 0 ? $"{ClaimsApi.QualifiedColumns("c")}, c.search_vector"
+            : match.Substring ? "c.id, c.updated_at, c.search_vector, c.language, c.statement" : "c.id, c.updated_at, c.search_vector";
+        var recent = $"""
+            SELECT c.id, c.search_vector
+            FROM (
+                SELECT {columns}
+                FROM claims c
+                {Where(conditions.Walked)}
+                ORDER BY c.updated_at DESC, c.id DESC
+                LIMIT {walk}) c
+            {Where([.. conditions.Tested, match.Condition])}
+            ORDER BY c.updated_at DESC, c.id DESC
+            LIMIT @Window
+            """;
+        var indexed = $"""
+            SELECT c.id, c.search_vector
+            FROM (
+                SELECT c.id, c.updated_at, c.search_vector
+                FROM claims c
+                {Where([.. conditions.All, match.Condition])}
+                OFFSET 0) c
+            ORDER BY c.updated_at DESC, c.id DESC
+            LIMIT @Window
+            """;
+        return new ClaimSearch(Ranked(knownRare ? indexed : recent), knownRare ? null : Ranked(indexed),
+            parameters, options.RelevanceWindow, Relevance: true);
+
+        string Ranked(string window) => $"""
+            {match.With},
+            window_ AS MATERIALIZED (
+                SELECT w.id, ts_rank(w.search_vector, {Query})::real AS rank
+                FROM ({window}) w)
+            SELECT {ClaimsApi.QualifiedColumns("f")}, p.rank, p.window_size
+            FROM (
+                SELECT c.id, c.rank, (SELECT count(*) FROM window_) AS window_size
+                FROM window_ c
+                {(keyset.Length == 0 ? "" : "WHERE " + keyset)}
+                ORDER BY c.rank DESC, c.id DESC
+                LIMIT @Take) p
+            JOIN claims f ON f.id = p.id
+            ORDER BY p.rank DESC, p.id DESC
+            """;
+    }
+
+    /// <summary>With q in a time order: one page of matches, Recent and Indexed.</summary>
+    private static ClaimSearch SearchedPage(ClaimQuery query, ClaimOrder order, Conditions conditions, string keyset, TextMatch match,
+        DynamicParameters parameters, SearchOptions options, bool knownRare)
+    {
+        if (keyset.Length > 0)
+        {
+            conditions.Add(keyset, inWalk: true);
+        }
+
+        // The sort key leaves each inner query by name, so that the outer order is the inner one.
+        var pageWalk = options.Walk(query.Size + 1);
+        var recentPage = $"""
+            {match.With}
+            SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+            FROM (
+                SELECT {ClaimsApi.QualifiedColumns("c")}, c.search_vector, {order.Key} AS sort_key
+                FROM claims c
+                {Where(conditions.Walked)}
+                ORDER BY {order.Key} DESC, c.id DESC
+                LIMIT {pageWalk}) c
+            {Where([.. conditions.Tested, match.Condition])}
+            ORDER BY c.sort_key DESC, c.id DESC
+            LIMIT @Take
+            """;
+        var indexedPage = $"""
+            {match.With}
+            SELECT {ClaimsApi.QualifiedColumns("c")}, 0::real AS rank
+            FROM (
+                SELECT {ClaimsApi.QualifiedColumns("c")}, {order.Key} AS sort_key
+                FROM claims c
+                {Where([.. conditions.All, match.Condition])}
+                OFFSET 0) c
+            ORDER BY c.sort_key DESC, c.id DESC
+            LIMIT @Take
+            """;
+        return new ClaimSearch(knownRare ? indexedPage : recentPage, knownRare ? null : indexedPage,
+            parameters, query.Size + 1, Relevance: false);
+    }
+
+    private static string Where(IReadOnlyCollection<string> conditions) =>
+        conditions.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", conditions);
+
+    /// <summary>
+    /// The filters of a search. Every condition goes into Indexed and into a search without q
+    /// (<see cref="All"/>). Recent reads one index in order, so it takes in its walk only the
+    /// conditions that index serves (one status, the language, the order's own range) and tests
+    /// the others on the claims it read: under a generic plan PostgreSQL takes any tag or array of
+    /// statuses for a rare one, and would rather collect and sort all of a popular tag's claims than walk.
+    /// </summary>
+    private sealed class Conditions
+    {
+        public List<string> All { get; } = [];
+
+        public List<string> Walked { get; } = [];
+
+        public List<string> Tested { get; } = [];
+
+        public void Add(string condition, bool inWalk)
+        {
+            All.Add(condition);
+            (inWalk ? Walked : Tested).Add(condition);
+        }
+
+        public static Conditions Of(ClaimQuery query, DynamicParameters parameters)
+        {
+            var conditions = new Conditions();
+            var byUpdate = query.EffectiveSort is "-updatedAt" or ClaimQuery.Relevance;
+            if (query.Statuses.Length == 1)
+            {
+                // Equality, not ANY: PostgreSQL 15 reads (status, key, id) in key order only for one value.
+                conditions.Add("c.status = @Status", byUpdate);
+                parameters.Add("Status", query.Statuses[0]);
+            }
+            else if (query.Statuses.Length > 1)
+            {
+                conditions.Add("c.status = ANY(@Statuses)", false);
+                parameters.Add("Statuses", query.Statuses);
+            }
+
+            if (query.Tags.Length > 0)
+            {
+                conditions.Add("c.tags @> @Tags", false);
+                parameters.Add("Tags", query.Tags);
+            }
+
+            if (query.NormalizedLanguage is { } language)
+            {
+                conditions.Add("c.language = @Language", byUpdate);
+                parameters.Add("Language", language);
+            }
+
+            if (query.SourceId is { } sourceId)
+            {
+                conditions.Add(query.Stance is null
+                    ? "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId)"
+                    : "c.id IN (SELECT e.claim_id FROM evidence e WHERE e.source_id = @SourceId AND e.stance = @Stance)", false);
+                parameters.Add("SourceId", sourceId);
+                parameters.Add("Stance", query.Stance);
+            }
+
+            // Written with the same expression as the -firstReportedOn index, so that one index serves both.
+            var byReport = query.EffectiveSort == "-firstReportedOn";
+            if (query.ReportedFrom is { } from)
+            {
+                conditions.Add("coalesce(c.first_reported_on, '0001-01-01'::date) >= @ReportedFrom", byReport);
+                parameters.Add("ReportedFrom", from);
+            }
+
+            if (query.ReportedTo is { } to)
+            {
+                conditions.Add("c.first_reported_on IS NOT NULL AND coalesce(c.first_reported_on, '0001-01-01'::date) <= @ReportedTo", byReport);
+                parameters.Add("ReportedTo", to);
+            }
+
+            if (query.UpdatedSince is { } since)
+            {
+                conditions.Add("c.updated_at >= @UpdatedSince", byUpdate);
+                parameters.Add("UpdatedSince", since.UtcDateTime);
+            }
+
+            return conditions;
+        }
+    }
+
+    /// <summary>How q matches a claim: the WITH clause that computes its tsquery once, and the condition.</summary>
+    private sealed record TextMatch(string With, string Condition, bool Substring)
+    {
+        public static TextMatch Of(string text, DynamicParameters parameters)
+        {
+            var cjk = CjkBigrams.Query(text);
+            var with = GenericPlan + $"WITH s AS MATERIALIZED (SELECT {TsQuery}{(cjk is null ? "" : CjkQuery)} AS query)";
+            parameters.Add("Q", text);
+            parameters.Add("Cjk", cjk);
+
+            // Words glued to particles (Korean), in forms 'simple' does not stem (Ukrainian) or
+            // derived beyond what the Russian stemmer folds (дезертир, дезертировали) are still found
+            // as substrings of the statements in those languages, when the query is written in such
+            // a script; an English claim quoting a Cyrillic word is found by the whole word. A query in
+            // Latin letters is matched word by word (English stemmed): its substring test read the
+            // trigram index's long lists for Latin trigrams, 9 ms for a village name that 80 claims
+            // contain, against 0.3 ms for the words. English claims skip the test too, their stemmer
+            // matches the forms of a word, and skipping it halves the cost of reading a common word
+            // newest first (language tags are stored in canonical case, so that test needs no lower()). Below
+            // three characters the trigram index cannot help.
+            var substring = text.Length >= 3 && text.Any(IsNonLatinLetter);
+            var condition = substring
+                ? $"(c.search_vector @@ {Query} OR (split_part(c.language, '-', 1) <> 'en' AND c.statement ILIKE @Like))"
+                : $"c.search_vector @@ {Query}";
+            parameters.Add("Like", Patterns.Contains(text));
+            return new TextMatch(with, condition, substring);
+        }
+
+        // Letters of any script but Latin: Basic Latin to Latin Extended-B, Latin Extended Additional
+        // (Vietnamese), Latin Extended-C, -D, -E and the fullwidth forms stay with the full-text match.
+        private static bool IsNonLatinLetter(char ch) => char.IsLetter(ch) && ch switch
+        {
+            <= '\u024F' => false,
+            >= '\u1E00' and <= '\u1EFF' => false,
+            >= '\u2C60' and <= '\u2C7F' => false,
+            >= '\uA720' and <= '\uA7FF' => false,
+            >= '\uAB30' and <= '\uAB6F' => false,
+            >= '\uFF21' and <= '\uFF5A' => false,
+            _ => true,
+        };
+    }
+}
