@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
+using Claims.Api.Errors;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -192,5 +193,5 @@ public static class PageExtensions
     }
 
     public static ValidationProblem BadCursor() =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [CursorProtector.InvalidMessage] }, title: "The request is not valid.");
+        Problems.Invalid("cursor", CursorProtector.InvalidMessage);
 }
