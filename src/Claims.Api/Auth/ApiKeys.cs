@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Claims.Api.Errors;
 using Claims.Api.Http;
 using Dapper;
 using Microsoft.AspNetCore.Authentication;
@@ -172,16 +173,16 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
 
         var required = policy.Requirements.OfType<RoleRequirement>().Select(r => r.Minimum).DefaultIfEmpty(Role.Reader).Max();
         var role = Access.RoleOf(context.User);
-        var (status, title, detail) = role is null
-            ? (StatusCodes.Status401Unauthorized, "An API key is required.",
+        var (type, detail) = role is null
+            ? (ProblemTypes.Unauthenticated,
                 context.Request.Headers.ContainsKey(ApiKeyStore.Header)
                     ? $"The {ApiKeyStore.Header} header holds no valid key: it is unknown or revoked."
                     : $"Send your key in the {ApiKeyStore.Header} header. This needs the role {required.ToString().ToLowerInvariant()} or higher.")
-            : (StatusCodes.Status403Forbidden, "The key's role does not allow this.",
+            : (ProblemTypes.Forbidden,
                 $"This needs the role {required.ToString().ToLowerInvariant()} or higher; the key '{Caller.Name(context.User)}' is {role.Value.ToString().ToLowerInvariant()}.");
 
-        context.Response.StatusCode = status;
-        if (status == StatusCodes.Status401Unauthorized)
+        context.Response.StatusCode = type.Status;
+        if (type == ProblemTypes.Unauthenticated)
         {
             context.Response.Headers.WWWAuthenticate = $"{ApiKeyHandler.SchemeName} header=\"{ApiKeyStore.Header}\"";
         }
@@ -189,7 +190,7 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
+            ProblemDetails = type.Details(detail),
         });
     }
 
@@ -201,12 +202,8 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
         await problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many failed authentications.",
-                Detail = $"Too many failed authentications from this address (the limit is {failures.PerMinute} a minute), so its keys are not checked for now. Retry in {seconds} s.",
-            },
+            ProblemDetails = ProblemTypes.TooManyFailedKeys.Details(
+                $"Too many failed authentications from this address (the limit is {failures.PerMinute} a minute), so its keys are not checked for now. Retry in {seconds} s."),
         });
     }
 }

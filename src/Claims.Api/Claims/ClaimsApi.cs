@@ -86,11 +86,10 @@ public static class ClaimsApi
             var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
             if (missing.Count > 0)
             {
-                return TypedResults.ValidationProblem(
+                return Problems.Invalid(
                     evidence.Select((e, index) => (e.e.SourceId!.Value, index))
                         .Where(e => missing.Contains(e.Value))
-                        .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }),
-                    title: "The request is not valid.");
+                        .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }));
             }
 
             await connection.ExecuteAsync(new CommandDefinition(

@@ -28,16 +28,15 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
                 httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType),
             // The framework refuses a charset it cannot decode with this exception rather than a 415.
             InvalidOperationException unreadable when unreadable.Message.StartsWith("Unable to read the request as JSON", StringComparison.Ordinal) =>
-                Problem(StatusCodes.Status415UnsupportedMediaType, "The body's charset is not supported.",
-                    "Send JSON encoded as UTF-8: Content-Type: application/json (optionally with charset=utf-8)."),
-            CommitUnconfirmedException => Problem(StatusCodes.Status504GatewayTimeout,
-                "The database did not confirm the write in time.",
+                ProblemTypes.UnsupportedMediaType.Details(
+                    "The body's charset is not supported. Send JSON encoded as UTF-8: Content-Type: application/json (optionally with charset=utf-8)."),
+            CommitUnconfirmedException => ProblemTypes.CommitUnconfirmed.Details(
                 "It may or may not be stored. Retry with the same Idempotency-Key, or read before retrying."),
             PostgresException pg => FromPostgres(pg),
-            NpgsqlException { InnerException: TimeoutException } => Problem(StatusCodes.Status503ServiceUnavailable,
-                "The service is too busy to answer in time.", NothingChanged),
-            NpgsqlException { IsTransient: true } => Problem(StatusCodes.Status503ServiceUnavailable,
-                "The database is not reachable right now.", NothingChanged),
+            NpgsqlException { InnerException: TimeoutException } => ProblemTypes.DatabaseBusy.Details(
+                "The database did not answer in time, or no connection to it came free. " + NothingChanged),
+            NpgsqlException { IsTransient: true } => ProblemTypes.DatabaseUnavailable.Details(
+                "The database is not reachable. " + NothingChanged),
             _ => null,
         };
 
@@ -63,7 +62,7 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
 
     /// <summary>The answer when a request's deadline passed before it could change anything.</summary>
     public static ProblemDetails DeadlinePassed() =>
-        Problem(StatusCodes.Status503ServiceUnavailable, "The request did not finish within its deadline.",
+        ProblemTypes.DeadlineExceeded.Details(
             $"Nothing was changed. Requests get {RequestDeadline.Timeout.TotalSeconds:0} s, body upload included; the database is usually what took longer. Retry in a few seconds.");
 
     /// <summary>
@@ -90,13 +89,13 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
     {
         if (bad.InnerException is TooManyItemsException tooMany)
         {
-            return Validation(tooMany.Path is null or "$" ? "body" : tooMany.Path.TrimStart('$', '.'), tooMany.Message, "The request is not valid.");
+            return Validation(ProblemTypes.InvalidRequest, tooMany.Path is null or "$" ? "body" : tooMany.Path.TrimStart('$', '.'), tooMany.Message);
         }
 
         if (bad.InnerException is JsonException json)
         {
             var field = json.Path is null or "$" ? "body" : json.Path.TrimStart('$', '.');
-            return Validation(field, DescribeJsonError(json, bodyType), "The request body could not be read as JSON.");
+            return Validation(ProblemTypes.MalformedJson, field, DescribeJsonError(json, bodyType));
         }
 
         var bind = BindFailure().Match(bad.Message);
@@ -113,17 +112,18 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
                 _ when type.Contains("bool", StringComparison.OrdinalIgnoreCase) => "true or false",
                 _ => "a valid value",
             };
-            return Validation(JsonNamingPolicy.CamelCase.ConvertName(bind.Groups["name"].Value),
-                $"'{bind.Groups["value"].Value}' is not {expected}.", "A parameter could not be read.");
+            return Validation(ProblemTypes.InvalidRequest, JsonNamingPolicy.CamelCase.ConvertName(bind.Groups["name"].Value),
+                $"'{bind.Groups["value"].Value}' is not {expected}.");
         }
 
         if (bad.Message.Contains("not provided from body", StringComparison.Ordinal)
             || bad.Message.Contains("no body was provided", StringComparison.Ordinal))
         {
-            return Validation("body", "A JSON body is required.", "The request has no body.");
+            return Validation(ProblemTypes.InvalidRequest, "body", "A JSON body is required.");
         }
 
-        return Problem(bad.StatusCode, ReasonPhrase(bad.StatusCode), bad.Message);
+        // Kestrel's own refusals while the body is read: too large (413), too slow (408).
+        return ProblemTypes.ForStatus(bad.StatusCode)?.Details(bad.Message) ?? new ProblemDetails { Status = bad.StatusCode, Detail = bad.Message };
     }
 
     private static ProblemDetails? FromPostgres(PostgresException pg) => pg.SqlState switch
@@ -132,18 +132,16 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
         PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
             or PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter
             or PostgresErrorCodes.InvalidTextRepresentation =>
-            Problem(StatusCodes.Status400BadRequest, "The database refused a value.",
+            ProblemTypes.ValueRefused.Details(
                 "A value breaks one of the database's rules (a length, a format or an allowed value). Check the request against the documented schema."),
         PostgresErrorCodes.ForeignKeyViolation or PostgresErrorCodes.UniqueViolation =>
-            Problem(StatusCodes.Status409Conflict, "The request conflicts with the current state.",
-                "Something it refers to was changed or removed meanwhile. Read the resources again and retry."),
+            ProblemTypes.StateConflict.Details("Something it refers to was changed or removed meanwhile. Read the resources again and retry."),
         // The statement timeout or a lock wait ran out: the server is busy, not the request wrong.
         PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable =>
-            Problem(StatusCodes.Status503ServiceUnavailable, "The database is too busy to answer in time.", NothingChanged),
+            ProblemTypes.DatabaseBusy.Details(NothingChanged),
         PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected =>
-            Problem(StatusCodes.Status409Conflict, "A concurrent change got there first.", "Nothing was changed. Read the resource again and retry."),
-        _ when pg.IsTransient => Problem(StatusCodes.Status503ServiceUnavailable,
-            "The database is not available right now.", NothingChanged),
+            ProblemTypes.ConcurrentChange.Details("Nothing was changed. Read the resource again and retry."),
+        _ when pg.IsTransient => ProblemTypes.DatabaseUnavailable.Details(NothingChanged),
         _ => null,
     };
 
@@ -218,18 +216,13 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
         _ => "a JSON object",
     };
 
-    private static HttpValidationProblemDetails Validation(string field, string message, string title) =>
+    private static HttpValidationProblemDetails Validation(ProblemType type, string field, string message) =>
         new(new Dictionary<string, string[]> { [field] = [message] })
         {
-            Status = StatusCodes.Status400BadRequest,
-            Title = title,
+            Type = type.Uri,
+            Status = type.Status,
+            Title = type.Title,
         };
-
-    private static ProblemDetails Problem(int status, string title, string detail) =>
-        new() { Status = status, Title = title, Detail = detail };
-
-    private static string ReasonPhrase(int status) =>
-        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Bad request";
 
     [GeneratedRegex("^The JSON property '(?<name>[^']*)' could not be mapped")]
     private static partial Regex UnknownProperty();

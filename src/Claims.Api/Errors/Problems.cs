@@ -1,4 +1,3 @@
-using Claims.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Claims.Api.Errors;
@@ -7,11 +6,12 @@ namespace Claims.Api.Errors;
 public static class Problems
 {
     public static ProblemHttpResult NotFound(string what, Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No such {what}.", detail: $"There is no {what} with id {id}.");
-
-    public static ProblemHttpResult Conflict(string title, string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: title, detail: detail);
+        ProblemTypes.NotFound.Result($"There is no {what} with id {id}.");
 
     public static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is not valid.");
+        Invalid(new Dictionary<string, string[]> { [field] = [message] });
+
+    /// <summary>A validation problem: what each field must be, under <c>errors</c>.</summary>
+    public static ValidationProblem Invalid(IDictionary<string, string[]> errors, string? detail = null, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.ValidationProblem(errors, detail, type: ProblemTypes.InvalidRequest.Uri, title: ProblemTypes.InvalidRequest.Title, extensions: extensions);
 }

@@ -156,7 +156,7 @@ public static class EvidenceApi
 
         if (target.SameStance == 1 && (target.Status, target.Stance) is ("confirmed", "supports") or ("false", "refutes"))
         {
-            return Problems.Conflict("The claim's verdict rests on this evidence.",
+            return ProblemTypes.VerdictRestsOnEvidence.Result(
                 $"The claim is {target.Status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
         }
 

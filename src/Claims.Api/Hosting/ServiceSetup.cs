@@ -71,7 +71,8 @@ public static class ServiceSetup
             {
                 Title = "Claims API",
                 Version = "v1",
-                Description = "Log claims, link them to the sources that made, supported, refuted or could not verify them, and move each claim through a verification status with a recorded reason.",
+                Description = "Log claims, link them to the sources that made, supported, refuted or could not verify them, and move each claim through a verification status with a recorded reason. "
+                    + "Every error is application/problem+json whose `type` is a page of the catalogue at GET /problems (listed there in the document too), and every answer carries an X-Request-Id that the problem's `requestId` and the server's log repeat.",
             });
             options.AddSecurityDefinition(ApiKeyHandler.SchemeName, new OpenApiSecurityScheme
             {
@@ -100,6 +101,8 @@ public static class ServiceSetup
             }
         });
 
+        services.AddRequestIds();
+        services.AddProblemPages();
         services.AddRequestDeadline();
         services.AddCrossOrigin(configuration);
         services.AddClaimsHealthChecks();
@@ -131,6 +134,7 @@ public static class ServiceSetup
 
     public static WebApplication UseClaimsApi(this WebApplication app)
     {
+        app.UseRequestIds();
         app.UseResponseHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -151,6 +155,7 @@ public static class ServiceSetup
         // waits on the database; the health endpoints have a bound of their own.
         app.UseRequestDeadline();
         app.MapClaimsHealth();
+        app.MapProblemPages();
 
         app.UseCrossOrigin();
 

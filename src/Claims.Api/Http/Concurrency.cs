@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Claims.Api.Json;
+using Claims.Api.Errors;
 using Claims.Api.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -67,16 +68,12 @@ public static class Versions
         return TypedResults.Ok(body);
     }
 
-    public static ProblemHttpResult PreconditionRequired(string what, string? detail = null) => TypedResults.Problem(
-        statusCode: StatusCodes.Status428PreconditionRequired,
-        title: "If-Match is required.",
-        detail: detail ?? $"Changing a {what} needs the ETag of your last read of it in If-Match, so that you cannot overwrite a change you have not seen.");
+    public static ProblemHttpResult PreconditionRequired(string what, string? detail = null) => ProblemTypes.IfMatchRequired.Result(
+        detail ?? $"Changing a {what} needs the ETag of your last read of it in If-Match, so that you cannot overwrite a change you have not seen.");
 
-    public static ProblemHttpResult PreconditionFailed(string what, string currentETag) => TypedResults.Problem(
-        statusCode: StatusCodes.Status412PreconditionFailed,
-        title: $"The {what} has changed since you read it.",
-        detail: $"Its current ETag is {currentETag}. Read it again, reapply your change, and send If-Match: {currentETag}.",
-        extensions: new Dictionary<string, object?> { ["currentETag"] = currentETag });
+    public static ProblemHttpResult PreconditionFailed(string what, string currentETag) => ProblemTypes.VersionMismatch.Result(
+        $"The {what} has changed since you read it; its current ETag is {currentETag}. Read it again, reapply your change, and send If-Match: {currentETag}.",
+        new Dictionary<string, object?> { ["currentETag"] = currentETag });
 }
 
 /// <summary>

@@ -24,7 +24,7 @@ public static class CrossOrigin
             .WithOrigins(origins)
             .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete)
             .WithHeaders(HeaderNames.ContentType, Caller.KeyHeader, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
-            .WithExposedHeaders(HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader)
+            .WithExposedHeaders(HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, RequestIds.Header)
             // A preflight is asked again after ten minutes, not before every request.
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
     }

@@ -1,7 +1,6 @@
 using Claims.Api.Errors;
 using Claims.Api.Validation;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Claims.Api.Http;
@@ -63,13 +62,9 @@ public static class HealthEndpoints
         }
 
         var failing = report.Entries.Where(entry => entry.Value.Status == HealthStatus.Unhealthy).Select(entry => entry.Key);
-        await ProblemMapping.WriteAsync(http, new ProblemDetails
-        {
-            Status = StatusCodes.Status503ServiceUnavailable,
-            Title = "The service is not ready.",
-            Detail = $"Failing checks: {string.Join(", ", failing)}. Retry in a few seconds.",
-            Extensions = { ["checks"] = checks },
-        }, exception: null);
+        var problem = ProblemTypes.NotReady.Details($"Failing checks: {string.Join(", ", failing)}. Retry in a few seconds.");
+        problem.Extensions["checks"] = checks;
+        await ProblemMapping.WriteAsync(http, problem, exception: null);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Claims.Api.Errors;
 using Claims.Api.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -53,8 +54,8 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
 
         if (value.Length is 0 or > MaxKeyLength || value.Any(char.IsControl))
         {
-            problem = TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The Idempotency-Key header is not valid.",
-                detail: $"Send one key of 1 to {MaxKeyLength} printable characters, such as \"{Guid.NewGuid()}\".");
+            problem = ProblemTypes.InvalidIdempotencyKey.Result(
+                $"Send one key of 1 to {MaxKeyLength} printable characters, such as \"{Guid.NewGuid()}\".");
             return null;
         }
 
@@ -124,13 +125,11 @@ public sealed class Idempotency(IOptions<Microsoft.AspNetCore.Http.Json.JsonOpti
         return JsonSerializer.Deserialize<T>(replay.Body, SerializerOptions)!;
     }
 
-    public static ProblemHttpResult InFlightProblem() => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
-        title: "A request with this Idempotency-Key is still being processed.",
-        detail: "Wait for it to finish, then retry with the same key to get its response.");
+    public static ProblemHttpResult InFlightProblem() =>
+        ProblemTypes.IdempotencyKeyInFlight.Result("Wait for it to finish, then retry with the same key to get its response.");
 
-    public static ProblemHttpResult MismatchProblem() => TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity,
-        title: "This Idempotency-Key was used for a different request.",
-        detail: "A key stands for one request: the same method, path and body. Use a new key for a new request.");
+    public static ProblemHttpResult MismatchProblem() =>
+        ProblemTypes.IdempotencyKeyReused.Result("A key stands for one request: the same method, path and body. Use a new key for a new request.");
 }
 
 /// <summary>Deletes stored responses once they are two days old; the draft asks for at least a day.</summary>

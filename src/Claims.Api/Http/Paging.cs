@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using Claims.Api.Errors;
 using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -100,5 +101,5 @@ public static class PageExtensions
     }
 
     public static ValidationProblem BadCursor() =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["cursor"] = [CursorProtector.InvalidMessage] }, title: "The request is not valid.");
+        Problems.Invalid("cursor", CursorProtector.InvalidMessage);
 }

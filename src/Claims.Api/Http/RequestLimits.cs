@@ -62,14 +62,9 @@ public static class RequestLimits
                 await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = http,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests.",
-                        Detail = Caller.KeyId(http.User) is null
-                            ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {Caller.KeyHeader}."
-                            : $"The key '{Caller.Name(http.User)}' has used up its requests for now. Retry in {retryAfter} s.",
-                    },
+                    ProblemDetails = ProblemTypes.RateLimited.Details(Caller.KeyId(http.User) is null
+                        ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {Caller.KeyHeader}."
+                        : $"The key '{Caller.Name(http.User)}' has used up its requests for now. Retry in {retryAfter} s."),
                 });
             };
         });
@@ -84,12 +79,8 @@ public static class RequestLimits
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails =
-                {
-                    Status = StatusCodes.Status413PayloadTooLarge,
-                    Title = "The request body is too large.",
-                    Detail = $"Bodies are limited to {MaxBodyBytes / 1024} KB; this one declares {context.Request.ContentLength} bytes.",
-                },
+                ProblemDetails = ProblemTypes.BodyTooLarge.Details(
+                    $"Bodies are limited to {MaxBodyBytes / 1024} KB; this one declares {context.Request.ContentLength} bytes."),
             });
             return;
         }

@@ -256,7 +256,7 @@ public static class SourcesApi
             return Versions.PreconditionFailed("source", Versions.ETag(version));
         }
 
-        return Problems.Conflict("The source is still cited.",
+        return ProblemTypes.SourceStillCited.Result(
             $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.");
     }
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Claims.Api.Errors;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -67,8 +68,8 @@ public static class ValidationFilter
             .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).ToArray(), StringComparer.Ordinal);
         var omitted = failures.Count - Math.Min(failures.Count, MaxErrors);
         return omitted == 0
-            ? TypedResults.ValidationProblem(errors, title: "The request is not valid.")
-            : TypedResults.ValidationProblem(errors, title: "The request is not valid.",
+            ? Problems.Invalid(errors)
+            : Problems.Invalid(errors,
                 detail: $"The first {MaxErrors} of {failures.Count} errors are listed; fix them and send the request again to see the rest.",
                 extensions: new Dictionary<string, object?> { ["omittedErrors"] = omitted });
     }

@@ -127,19 +127,18 @@ public static class VerificationApi
                 // the same status cannot be stored; saying 200 with the old one would hide that.
                 if (note is not null && note != view.Note)
                 {
-                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
-                        title: $"The claim is already {target.ToName()}; the new note was not stored.",
-                        detail: $"A note is recorded with a move to another status. The stored note is {(view.Note is null ? "empty" : $"\"{view.Note}\"")}; nothing was changed.",
-                        extensions: new Dictionary<string, object?> { ["current"] = view });
+                    return ProblemTypes.NoteNeedsStatusChange.Result(
+                        $"The claim is already {target.ToName()}, and a note is recorded with a move to another status. The stored note is {(view.Note is null ? "empty" : $"\"{view.Note}\"")}; nothing was changed.",
+                        new Dictionary<string, object?> { ["current"] = view });
                 }
 
                 http.Response.Headers.ETag = StatusRow.ETag(view);
                 return TypedResults.Ok(view);
             }
 
-            if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } missing)
+            if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } refusal)
             {
-                return Problems.Conflict($"The claim cannot be marked {target.ToName()} yet.", missing);
+                return refusal;
             }
 
             var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(

@@ -3,10 +3,12 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using Claims.Api.Claims;
+using Claims.Api.Errors;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.Validation;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Claims.Api.Verification;
 
@@ -104,13 +106,13 @@ public static class Verdicts
     public static bool NeedsNote(ClaimStatus status) =>
         status is ClaimStatus.Confirmed or ClaimStatus.Disputed or ClaimStatus.False or ClaimStatus.Inconclusive;
 
-    /// <summary>What evidence the status still lacks, or null when it may be set.</summary>
-    public static string? MissingEvidence(ClaimStatus status, EvidenceCounts counts) => status switch
+    /// <summary>The answer to a status that lacks the evidence it needs, or null when it may be set.</summary>
+    public static ProblemHttpResult? MissingEvidence(ClaimStatus status, EvidenceCounts counts) => status switch
     {
-        ClaimStatus.Confirmed when counts.Supports == 0 =>
-            "A claim can be confirmed only with at least one evidence item whose stance is 'supports'. Link the corroborating source first.",
-        ClaimStatus.False when counts.Refutes == 0 =>
-            "A claim can be marked false only with at least one evidence item whose stance is 'refutes'. Link the contradicting source first.",
+        ClaimStatus.Confirmed when counts.Supports == 0 => ProblemTypes.ConfirmNeedsSupport.Result(
+            "The claim has no evidence whose stance is 'supports'. Link the corroborating source first."),
+        ClaimStatus.False when counts.Refutes == 0 => ProblemTypes.FalseNeedsRefutation.Result(
+            "The claim has no evidence whose stance is 'refutes'. Link the contradicting source first."),
         _ => null,
     };
 }

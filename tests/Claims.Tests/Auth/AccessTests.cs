@@ -57,7 +57,8 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
             .OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null)
             .Select(e => (Endpoint: e, Route: Normalize(e.RoutePattern.RawText)))
-            .Where(e => !e.Route.StartsWith("/health", StringComparison.Ordinal) && !e.Route.StartsWith("/swagger", StringComparison.Ordinal))
+            .Where(e => !e.Route.StartsWith("/health", StringComparison.Ordinal) && !e.Route.StartsWith("/swagger", StringComparison.Ordinal)
+                && !e.Route.StartsWith("/problems", StringComparison.Ordinal))
             .SelectMany(e => e.Endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(method => (Method: method, e.Route, Rule: Rule(e.Endpoint))))
             .ToList();
         var matrix = Matrix.ToDictionary(m => (m.Method, m.Route), m => m.Role);

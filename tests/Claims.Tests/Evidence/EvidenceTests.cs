@@ -73,8 +73,8 @@ public sealed class EvidenceTests(ApiFactory api) : IClassFixture<ApiFactory>
         var response = await _client.PostAsJsonAsync($"/claims/{unknown}/evidence", Story.Evidence(source, "asserts"));
 
         var problem = await response.ReadProblemAsync(HttpStatusCode.NotFound);
-        Assert.Contains(unknown.ToString(), problem.Str("detail"));
-        Assert.Contains("claim", problem.Str("title"));
+        Assert.Equal("/problems/not-found", problem.Str("type"));
+        Assert.Equal($"There is no claim with id {unknown}.", problem.Str("detail"));
     }
 
     [Fact]

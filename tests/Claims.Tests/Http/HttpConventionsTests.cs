@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Claims.Api.Errors;
 using Claims.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 
@@ -59,14 +60,26 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
 
         var status = (HttpStatusCode)int.Parse(producer[..3], System.Globalization.CultureInfo.InvariantCulture);
         var problem = await response.ReadProblemAsync(status);
-        Assert.StartsWith("https://tools.ietf.org/html/rfc", problem.Str("type"), StringComparison.Ordinal);
+        var type = producer switch
+        {
+            "404 no such route" or "404 no such claim" => ProblemTypes.NotFound,
+            "400 validation" => ProblemTypes.InvalidRequest,
+            "400 unreadable JSON" => ProblemTypes.MalformedJson,
+            "401 no key" => ProblemTypes.Unauthenticated,
+            "415 not JSON" => ProblemTypes.UnsupportedMediaType,
+            "428 no If-Match" => ProblemTypes.IfMatchRequired,
+            _ => ProblemTypes.MethodNotAllowed,
+        };
+        Assert.Equal(type.Uri, problem.Str("type"));
+        Assert.Equal(type.Title, problem.Str("title"));
         Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", problem.Str("traceId"));
+        Assert.Equal(Assert.Single(response.Headers.GetValues("X-Request-Id")), problem.Str("requestId"));
     }
 
     [Theory]
-    [InlineData(428, "https://tools.ietf.org/html/rfc6585#section-3")]
-    [InlineData(412, "https://tools.ietf.org/html/rfc9110#section-15.5.13")]
-    public async Task PreconditionProblemsNameTheirRfcSection(int status, string type)
+    [InlineData(428, "/problems/if-match-required")]
+    [InlineData(412, "/problems/version-mismatch")]
+    public async Task PreconditionProblemsNameTheirCatalogueType(int status, string type)
     {
         var claim = await _client.ClaimAsync();
         var client = api.CreateClient(api.AdminKey, sendCurrentETag: false);
@@ -82,7 +95,7 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
     }
 
     [Fact]
-    public async Task ATooManyRequestsProblemNamesItsRfcSection()
+    public async Task ATooManyRequestsProblemNamesItsCatalogueType()
     {
         await using var limited = api.WithWebHostBuilder(builder => builder.UseSetting("RateLimiting:RequestsPerMinute", "1"));
         using var client = limited.CreateClient();
@@ -91,7 +104,7 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
 
         var problem = await (await client.GetAsync("/stats")).ReadProblemAsync(HttpStatusCode.TooManyRequests);
 
-        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.Str("type"));
+        Assert.Equal("/problems/rate-limited", problem.Str("type"));
         Assert.False(string.IsNullOrEmpty(problem.Str("traceId")));
     }
 

@@ -176,7 +176,9 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
 
         var problem = await _client.SetStatusAsync(claim, "in_review", "A different note.", HttpStatusCode.Conflict);
 
-        Assert.Equal("The claim is already in_review; the new note was not stored.", problem.Str("title"));
+        Assert.Equal("/problems/note-needs-status-change", problem.Str("type"));
+        Assert.Equal("The claim already has this status; the new note was not stored.", problem.Str("title"));
+        Assert.Contains("already in_review", problem.Str("detail"), StringComparison.Ordinal);
         Assert.Contains("\"Seeking a second source.\"", problem.Str("detail"), StringComparison.Ordinal);
         var current = problem.GetProperty("current");
         Assert.Equal("in_review", current.Str("status"));
@@ -246,8 +248,8 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
 
         var problem = await (await _client.SendAsync(request)).ReadProblemAsync(HttpStatusCode.NotFound);
 
-        Assert.Contains(unknown.ToString(), problem.Str("detail"));
-        Assert.Contains("claim", problem.Str("title"));
+        Assert.Equal("/problems/not-found", problem.Str("type"));
+        Assert.Equal($"There is no claim with id {unknown}.", problem.Str("detail"));
     }
 
     [Fact]
