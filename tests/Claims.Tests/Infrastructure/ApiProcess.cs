@@ -7,12 +7,10 @@ public static class ApiProcess
 {
     private static readonly string ApiDll = Path.Combine(AppContext.BaseDirectory, "Claims.Api.dll");
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string[] arguments, string? connectionString, string environment = "Production")
+    public static Task<(int ExitCode, string Output)> RunAsync(string[] arguments, string? connectionString, string environment = "Production")
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             // Another folder, to show the program does not depend on the working directory.
             WorkingDirectory = Path.GetTempPath(),
         };
@@ -26,20 +24,6 @@ public static class ApiProcess
         start.Environment["ConnectionStrings__Claims"] = connectionString ?? "";
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Claims.Api {string.Join(' ', arguments)} did not exit: {await output}{await errors}");
-        }
-
-        return (process.ExitCode, await output + await errors);
+        return ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 }
