@@ -2,26 +2,40 @@ using System.Diagnostics;
 
 namespace Claims.Tests.Infrastructure;
 
-/// <summary>Runs a program to its end within a bound, for tests that drive the API as an operator or a reader would.</summary>
+/// <summary>Runs a program to its end within a time limit, for the tests that drive tools and the built API from outside.</summary>
 public static class ChildProcess
 {
-    /// <summary>Runs <paramref name="start"/> and answers its exit code and output; kills it and fails with that output after <paramref name="within"/>.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start, TimeSpan within)
+    /// <summary>
+    /// Runs <paramref name="program"/> in <paramref name="folder"/> and returns its exit code and
+    /// everything it wrote (standard output, then standard error). Past <paramref name="timeout"/>
+    /// it kills the program and what it started, and fails with what it had written.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string program, IEnumerable<string> arguments, string folder, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var process = Process.Start(start)!;
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(within);
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not exit within {within.TotalSeconds} s: {await output}{await errors}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout.TotalSeconds:0} s:{Environment.NewLine}{await output}{await errors}");
         }
 
         return (process.ExitCode, await output + await errors);

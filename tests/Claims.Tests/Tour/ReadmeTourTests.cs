@@ -13,7 +13,7 @@ public sealed partial class ReadmeTourTests
     private const string StartMarker = "<!-- tour:start -->";
     private const string EndMarker = "<!-- tour:end -->";
 
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = Repository.Root;
     private static readonly string Script = Path.Combine(Root, "tests", "tour", "tour.sh");
 
     [Fact]
@@ -66,14 +66,12 @@ public sealed partial class ReadmeTourTests
         }
     }
 
-    private static Task<(int ExitCode, string Output)> RunTourAsync(ApiServer server)
-    {
-        var start = new ProcessStartInfo("bash") { WorkingDirectory = Root };
-        start.ArgumentList.Add(Script);
-        start.Environment["CLAIMS_URL"] = server.Address.ToString().TrimEnd('/');
-        start.Environment["CLAIMS_KEY"] = server.AdminKey;
-        return ChildProcess.RunAsync(start, TimeSpan.FromSeconds(60));
-    }
+    private static Task<(int ExitCode, string Output)> RunTourAsync(ApiServer server) =>
+        ChildProcess.RunAsync("bash", [Script], Root, TimeSpan.FromSeconds(60), new Dictionary<string, string>
+        {
+            ["CLAIMS_URL"] = server.Address.ToString().TrimEnd('/'),
+            ["CLAIMS_KEY"] = server.AdminKey,
+        });
 
     private static int[] StatusLines(string output) =>
         [.. StatusLine().Matches(output).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
@@ -86,18 +84,5 @@ public sealed partial class ReadmeTourTests
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator);
         var missing = programs.Where(p => !path.Any(d => File.Exists(Path.Combine(d, p)))).ToList();
         Assert.True(missing.Count == 0, $"The README's tour needs {string.Join(" and ", missing)}. Fix: apt-get install -y curl jq");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Claims.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Claims.sln above {AppContext.BaseDirectory}: the tests run from the repository's build output.");
     }
 }

@@ -121,7 +121,7 @@ public sealed partial class ProblemTypesTests(ApiFactory api) : IClassFixture<Ap
         var page = document.GetProperty("paths").GetProperty("/problems/{slug}").GetProperty("get");
 
         var served = TableRows(list.Str("description"));
-        var readme = TableRows(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md")));
+        var readme = TableRows(await File.ReadAllTextAsync(Repository.Folder("README.md")));
 
         Assert.Equal(ProblemTypes.All.Count, served.Count);
         Assert.Equal(served, readme);
@@ -329,18 +329,6 @@ public sealed partial class ProblemTypesTests(ApiFactory api) : IClassFixture<Ap
         return [.. lines.Skip(start + 2).TakeWhile(l => l.StartsWith('|'))];
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Claims.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Claims.sln above {AppContext.BaseDirectory}.");
-    }
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
     private static partial Regex WellFormed();
