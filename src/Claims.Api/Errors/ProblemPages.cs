@@ -18,6 +18,9 @@ public static partial class ProblemPages
 {
     private const string Html = "text/html; charset=utf-8";
 
+    // The catalogue page, the longest, is about 5 KB.
+    private const int MaxPageLength = 64 * 1024;
+
     public static IServiceCollection AddProblemPages(this IServiceCollection services)
     {
         services.ConfigureSwaggerGen(options => options.OperationFilter<SlugValues>());
@@ -32,6 +35,7 @@ public static partial class ProblemPages
             .WithDescription($"Every error is application/problem+json whose `type` is one of these, relative to the API's address; its `title` is always the one below, and `detail` says what happened this time. Each type's page is GET /problems/{{slug}}.\n\n{ProblemTypes.MarkdownTable()}");
         pages.MapGet("/{slug}", GetProblemType).WithName(nameof(GetProblemType)).ServesPage()
             .WithSummary("What a problem type means and what to do, as a page")
+            .WithDescription("The page a problem's `type` points to: its status, its fixed title, what it means and what to do about it.")
             .ProducesProblem(StatusCodes.Status404NotFound);
     }
 
@@ -89,13 +93,24 @@ public static partial class ProblemPages
     [GeneratedRegex("`([^`]+)`")]
     private static partial Regex Code();
 
-    /// <summary>The slug parameter takes the catalogue's slugs, listed in the document.</summary>
+    /// <summary>The slug parameter takes the catalogue's slugs, listed in the document; a page is a few kilobytes.</summary>
     private sealed class SlugValues : IOperationFilter
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<EndpointNameMetadata>().Any(n => n.EndpointName == nameof(GetProblemType))
-                && operation.Parameters?.FirstOrDefault(p => p.Name == "slug")?.Schema is OpenApiSchema schema)
+            var name = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<EndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+            if (name is not (nameof(GetProblemType) or nameof(ListProblemTypes)))
+            {
+                return;
+            }
+
+            if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content?.TryGetValue("text/html", out var html) == true
+                && html.Schema is OpenApiSchema page)
+            {
+                page.MaxLength = MaxPageLength;
+            }
+
+            if (operation.Parameters?.FirstOrDefault(p => p.Name == "slug")?.Schema is OpenApiSchema schema)
             {
                 schema.Enum = [.. ProblemTypes.All.Select(t => (JsonNode)JsonValue.Create(t.Slug))];
             }

@@ -91,9 +91,6 @@ public static class ServiceSetup
             options.SchemaFilter<OpenApiSchemas>();
             options.DocumentFilter<OpenApiDocumentFilter>();
             options.SupportNonNullableReferenceTypes();
-            // A $ref cannot carry nullable or a description in OpenAPI 3.0: wrapped in allOf it can,
-            // and StatusChange.fromStatus, null in a claim's first history entry, says so.
-            options.UseAllOfToExtendReferenceSchemas();
             var xml = Path.Combine(AppContext.BaseDirectory, "Claims.Api.xml");
             if (File.Exists(xml))
             {

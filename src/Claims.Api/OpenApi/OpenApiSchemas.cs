@@ -58,6 +58,30 @@ public sealed class OpenApiSchemas(IApiDescriptionGroupCollectionProvider apis) 
             .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name))
             .ToHashSet();
         concrete.Required = properties.Keys.Where(name => !optional.Contains(name)).ToHashSet();
+        AllowNullEnumerations(context.Type, properties);
+    }
+
+    /// <summary>
+    /// A $ref cannot say nullable in OpenAPI 3.0, so an answer's nullable enumeration (such as
+    /// StatusChange.fromStatus) becomes allOf the reference, marked nullable; the document filter
+    /// adds the type that 3.0 wants beside nullable once every schema is known.
+    /// </summary>
+    private static void AllowNullEnumerations(Type type, IDictionary<string, IOpenApiSchema> properties)
+    {
+        foreach (var member in type.GetProperties())
+        {
+            var name = JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+            if (Nullable.GetUnderlyingType(member.PropertyType) is { IsEnum: true }
+                && properties.TryGetValue(name, out var property) && property is OpenApiSchemaReference reference)
+            {
+                properties[name] = new OpenApiSchema
+                {
+                    AllOf = [reference],
+                    Type = JsonSchemaType.Null,
+                    Description = member.GetCustomAttribute<System.ComponentModel.DescriptionAttribute>()?.Description,
+                };
+            }
+        }
     }
 
     private static void Bound(OpenApiSchema schema, MemberInfo? member)

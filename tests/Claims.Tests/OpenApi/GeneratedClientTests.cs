@@ -17,8 +17,8 @@ public sealed class GeneratedClientTests(ITestOutputHelper output)
     private const int PageSize = 3;
 
     // What the API answers today; when problems get types of their own, these change with them.
-    private const string ConfirmNeedsSupport = "https://tools.ietf.org/html/rfc9110#section-15.5.10 The claim cannot be marked confirmed yet.";
-    private const string UnknownKey = "https://tools.ietf.org/html/rfc9110#section-15.5.2 An API key is required.";
+    private const string ConfirmNeedsSupport = "/problems/confirm-needs-support A claim can be confirmed only with supporting evidence.";
+    private const string UnknownKey = "/problems/unauthenticated An API key is required.";
 
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan TourTimeout = TimeSpan.FromMinutes(2);
