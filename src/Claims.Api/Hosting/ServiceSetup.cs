@@ -148,7 +148,7 @@ public static class ServiceSetup
 
         // The rate limiter partitions by API key, so it runs after authentication.
         app.UseAuthentication();
-        app.UseRateLimiter();
+        app.UseRateLimits();
         app.UseAuthorization();
         return app;
     }
