@@ -81,6 +81,7 @@ public static class ServiceSetup
             });
             options.OperationFilter<OpenApiSecurity>();
             options.OperationFilter<OpenApiHeaders>();
+            options.OperationFilter<MergePatchDocumentation>();
             options.SchemaFilter<OpenApiEnums>();
             options.ParameterFilter<OpenApiEnums>();
             options.SchemaFilter<OpenApiExamples>();

@@ -23,7 +23,7 @@ public static class CrossOrigin
         var origins = configuration.GetSection("Cors").Get<CorsSettings>()?.AllowedOrigins ?? [];
         return services.AddCors(options => options.AddPolicy(Policy, policy => policy
             .WithOrigins(origins)
-            .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete)
+            .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
             .WithHeaders(HeaderNames.ContentType, ApiKeyStore.Header, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
             .WithExposedHeaders([HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, .. RateLimitHeaders.Names])
             // A preflight is asked again after ten minutes, not before every request.
