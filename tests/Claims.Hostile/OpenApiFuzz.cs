@@ -166,8 +166,8 @@ public static class OpenApiFuzz
                 .Select(extra => string.Concat(parts) + extra));
         var body = op.BodySchema is { } schema ? Body(schema, document, known, sane).Select(b => (string?)b) : Gen.Const((string?)null);
         var contentType = op.BodySchema is null ? Gen.Const((string?)null)
-            : sane ? Gen.Const<string?>("application/json")
-            : Gen.Frequency((3, Gen.Const<string?>("application/json")), (2, Gen.OneOf<string?>([.. OddContentTypes])), (1, Gen.Const((string?)null)));
+            : sane ? Gen.Const<string?>(op.BodyMediaType)
+            : Gen.Frequency((3, Gen.Const<string?>(op.BodyMediaType)), (2, Gen.OneOf<string?>([.. OddContentTypes.Append("application/json").Where(c => c != op.BodyMediaType)])), (1, Gen.Const((string?)null)));
         var keyKind = sane
             ? Gen.Frequency((9, Gen.Const(KeyKind.Admin)), (1, Gen.Const(KeyKind.Reader)))
             : Gen.Frequency((8, Gen.Const(KeyKind.Admin)), (2, Gen.Const(KeyKind.None)), (1, Gen.Const(KeyKind.Unknown)), (1, Gen.Const(KeyKind.Oversized)), (1, Gen.Const(KeyKind.Reader)));
@@ -482,8 +482,11 @@ public static class OpenApiFuzz
         public Guid[] Claims => [Claim, .. VictimClaims];
     }
 
-    public sealed record Operation(string Name, string Method, string Path, JsonElement[] Parameters, JsonElement? BodySchema, string[] Documented)
+    /// <summary>One operation of the document; its body as JSON, or as a merge patch for PATCH.</summary>
+    public sealed record Operation(string Name, string Method, string Path, JsonElement[] Parameters, JsonElement? BodySchema, string[] Documented, string? BodyMediaType = null)
     {
+        private static readonly string[] BodyMediaTypes = ["application/json", "application/merge-patch+json"];
+
         public static List<Operation> All(JsonElement document) =>
         [
             .. document.GetProperty("paths").EnumerateObject().SelectMany(path => path.Value.EnumerateObject()
@@ -491,16 +494,19 @@ public static class OpenApiFuzz
                 .Select(method =>
                 {
                     var op = method.Value;
-                    var body = op.TryGetProperty("requestBody", out var requestBody)
-                        && requestBody.GetProperty("content").TryGetProperty("application/json", out var json)
-                        ? json.GetProperty("schema") : (JsonElement?)null;
+                    var content = op.TryGetProperty("requestBody", out var requestBody) ? requestBody.GetProperty("content") : default;
+                    var mediaType = content.ValueKind == JsonValueKind.Object
+                        ? BodyMediaTypes.FirstOrDefault(type => content.TryGetProperty(type, out _))
+                        : null;
+                    var body = mediaType is null ? (JsonElement?)null : content.GetProperty(mediaType).GetProperty("schema");
                     return new Operation(
                         op.TryGetProperty("operationId", out var id) ? id.GetString()! : $"{method.Name.ToUpperInvariant()} {path.Name}",
                         method.Name.ToUpperInvariant(),
                         path.Name,
                         op.TryGetProperty("parameters", out var parameters) ? [.. parameters.EnumerateArray()] : [],
                         body,
-                        [.. op.GetProperty("responses").EnumerateObject().Select(r => r.Name)]);
+                        [.. op.GetProperty("responses").EnumerateObject().Select(r => r.Name)],
+                        mediaType);
                 })),
         ];
     }

@@ -73,10 +73,22 @@ public sealed record ClaimRequest(
     : IClaimFields;
 
 /// <summary>
+/// A JSON merge patch of a claim (RFC 7396, sent as application/merge-patch+json): only the fields
+/// to change. Null removes a field, an array replaces the whole array, fields left out are kept;
+/// read-only fields are refused. The result must pass the rules of PUT.
+/// </summary>
+public sealed record ClaimPatch(
+    [property: Description("The claim as one checkable sentence, 1 to 2000 characters. Cannot be removed (null)."), MaxLength(2000)] string Statement,
+    [property: Description("Context for colleagues, at most 4000 characters; null removes it."), MaxLength(4000)] string? Summary,
+    [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko; null sets it back to en."), MaxLength(35)] string? Language,
+    [property: Description("The claim's tags, replacing all of them: lowercase slugs such as north-korea, at most 20; null removes them all."), MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)] IReadOnlyList<string>? Tags,
+    [property: Description("The day the claim was first reported (ISO date); null removes it.")] DateOnly? FirstReportedOn);
+
+/// <summary>
 /// The row as Dapper reads it. Properties rather than a positional record: Npgsql reports text[]
 /// as System.Array, which Dapper's constructor matching refuses but its property mapping casts.
 /// </summary>
-internal record ClaimRow
+internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
 {
     public Guid Id { get; init; }
     public string Statement { get; init; } = "";
@@ -90,6 +102,11 @@ internal record ClaimRow
     public DateTime UpdatedAt { get; init; }
     public int Version { get; init; }
     public string? CreatedBy { get; init; }
+
+    /// <summary>The editable fields, as a PUT body would give them.</summary>
+    public ClaimRequest ToFields() => new(Statement, Summary, Language, Tags, FirstReportedOn);
+
+    public Claim ToResource() => ToClaim();
 
     public Claim ToClaim(IReadOnlyList<EvidenceItem>? evidence = null) => new(
         Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,

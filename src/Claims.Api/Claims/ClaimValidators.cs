@@ -12,6 +12,10 @@ public static partial class ClaimRules
     public const int MaxTagLength = 50;
     public const int MaxEvidencePerRequest = 50;
 
+    /// <summary>The editable fields as the database keeps them: the language in its conventional case, the tags normalized.</summary>
+    public static ClaimRequest Stored(IClaimFields fields) =>
+        new(fields.Statement, fields.Summary, NormalizeLanguage(fields.Language), NormalizeTags(fields.Tags), fields.FirstReportedOn);
+
     /// <summary>Tags as stored: trimmed, lower-cased, first occurrence kept.</summary>
     public static string[] NormalizeTags(IReadOnlyList<string>? tags) =>
         tags is null ? [] : [.. tags.Select(t => (t ?? "").Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal)];

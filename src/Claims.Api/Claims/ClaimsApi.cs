@@ -7,6 +7,7 @@ using Claims.Api.Http;
 using Claims.Api.OpenApi;
 using Claims.Api.Validation;
 using Dapper;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -41,6 +42,11 @@ public static class ClaimsApi
         group.MapPut("/{id:guid}", ReplaceClaim).WithName(nameof(ReplaceClaim)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a claim's editable fields")
             .WithDescription("Replaces statement, summary, language, tags and firstReportedOn. The status is changed through PUT /claims/{id}/status. Needs If-Match with the claim's ETag from your last read: 428 without it, 412 if the claim has changed since.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPatch("/{id:guid}", PatchClaim).WithName(nameof(PatchClaim)).Allow(Role.Reporter).RequireIfMatch()
+            .AcceptsMergePatch<ClaimPatch>()
+            .WithSummary("Change some of a claim's editable fields")
+            .WithDescription("A JSON merge patch (RFC 7396) sent as application/merge-patch+json: a field with a value is set, null removes it (statement cannot be removed; language goes back to en), tags are replaced as a whole, and fields left out keep their values. Read-only and unknown members (id, status, version, evidence...) are refused by name. The result must pass the rules of PUT. Needs If-Match with the claim's ETag from your last read: 428 without it, 412 if the claim has changed since. A patch that changes nothing answers the claim as it is, with the same ETag.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id:guid}", DeleteClaim).WithName(nameof(DeleteClaim)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a claim with its evidence and history")
@@ -184,29 +190,18 @@ public static class ClaimsApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
-        // a failure before it changed nothing (503).
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var commit = Commit.For(transaction, ct);
-        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
-            $"""
-            UPDATE claims
-            SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
-                first_reported_on = @FirstReportedOn, updated_at = clock_timestamp(), version = version + 1
-            WHERE id = @id AND version = @Version
-            RETURNING {Columns}
-            """,
-            Parameters(id, request, new { ifMatch.Version }), transaction, cancellationToken: ct));
-        if (row is not null)
-        {
-            await commit.RunAsync();
-            return Ok(http, row.ToClaim());
-        }
-
-        return await CurrentVersionAsync(connection, transaction, id, ct) is { } current
-            ? Versions.PreconditionFailed("claim", Versions.ETag(current))
-            : Problems.NotFound("claim", id);
+        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, ct);
+        return row is null ? refused! : Ok(http, row.ToClaim());
     }
+
+    public static Task<Results<Ok<Claim>, ValidationProblem, ProblemHttpResult>> PatchClaim(
+        Guid id, MergePatch<ClaimRequest, Claim> patch, HttpContext http, NpgsqlDataSource db, IValidator<ClaimRequest> validator, CancellationToken ct) =>
+        patch.RunAsync(http, "claim", id, db, validator,
+            connection => connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
+                $"SELECT {Columns} FROM claims WHERE id = @id", new { id }, cancellationToken: ct)),
+            ClaimRules.Stored,
+            (connection, fields, version) => WriteAsync(connection, id, fields, version, ct),
+            ct);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -230,6 +225,37 @@ public static class ClaimsApi
         return await CurrentVersionAsync(connection, transaction, id, ct) is { } current
             ? Versions.PreconditionFailed("claim", Versions.ETag(current))
             : Problems.NotFound("claim", id);
+    }
+
+    /// <summary>
+    /// Replaces the editable fields if the claim is still at <paramref name="version"/>: the row
+    /// as written, or else the 412 (it has changed) or 404 (it is gone) to answer.
+    /// </summary>
+    private static async Task<(ClaimRow? Row, ProblemHttpResult? Refusal)> WriteAsync(
+        NpgsqlConnection connection, Guid id, IClaimFields fields, int version, CancellationToken ct)
+    {
+        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
+        // a failure before it changed nothing (503).
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
+        var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
+            $"""
+            UPDATE claims
+            SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
+                first_reported_on = @FirstReportedOn, updated_at = clock_timestamp(), version = version + 1
+            WHERE id = @id AND version = @Version
+            RETURNING {Columns}
+            """,
+            Parameters(id, fields, new { Version = version }), transaction, cancellationToken: ct));
+        if (row is not null)
+        {
+            await commit.RunAsync();
+            return (row, null);
+        }
+
+        return (null, await CurrentVersionAsync(connection, transaction, id, ct) is { } current
+            ? Versions.PreconditionFailed("claim", Versions.ETag(current))
+            : Problems.NotFound("claim", id));
     }
 
     private static Task<int?> CurrentVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid id, CancellationToken ct) =>
@@ -258,13 +284,14 @@ public static class ClaimsApi
 
     private static DynamicParameters Parameters(Guid id, IClaimFields request, object? extra = null)
     {
+        var stored = ClaimRules.Stored(request);
         var parameters = new DynamicParameters(extra);
         parameters.Add("id", id);
-        parameters.Add("Statement", request.Statement);
-        parameters.Add("Summary", request.Summary);
-        parameters.Add("Language", ClaimRules.NormalizeLanguage(request.Language));
-        parameters.Add("Tags", ClaimRules.NormalizeTags(request.Tags));
-        parameters.Add("FirstReportedOn", request.FirstReportedOn);
+        parameters.Add("Statement", stored.Statement);
+        parameters.Add("Summary", stored.Summary);
+        parameters.Add("Language", stored.Language);
+        parameters.Add("Tags", stored.Tags);
+        parameters.Add("FirstReportedOn", stored.FirstReportedOn);
         return parameters;
     }
 }

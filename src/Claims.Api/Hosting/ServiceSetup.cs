@@ -83,6 +83,7 @@ public static class ServiceSetup
             });
             options.OperationFilter<OpenApiSecurity>();
             options.OperationFilter<OpenApiHeaders>();
+            options.OperationFilter<MergePatchDocumentation>();
             // After the two above: it gives the responses they add their bodies and headers.
             options.OperationFilter<OpenApiAnswers>();
             options.SchemaFilter<OpenApiEnums>();
@@ -158,7 +159,7 @@ public static class ServiceSetup
 
         // The rate limiter partitions by API key, so it runs after authentication.
         app.UseAuthentication();
-        app.UseRateLimiter();
+        app.UseRateLimits();
         app.UseAuthorization();
         return app;
     }

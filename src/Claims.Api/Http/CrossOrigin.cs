@@ -11,7 +11,7 @@ public sealed class CorsSettings
 /// <summary>
 /// Browser dashboards on other origins may call the API when their origin is configured
 /// (Cors:AllowedOrigins): the framework's CORS policy answers their preflights and lets their
-/// pages read the headers a client needs. Off by default, so nothing changes for servers and tools.
+/// pages read the headers a client needs (the rate-limit fields among them). Off by default, so nothing changes for servers and tools.
 /// </summary>
 public static class CrossOrigin
 {
@@ -22,9 +22,9 @@ public static class CrossOrigin
         var origins = configuration.GetSection("Cors").Get<CorsSettings>()?.AllowedOrigins ?? [];
         return services.AddCors(options => options.AddPolicy(Policy, policy => policy
             .WithOrigins(origins)
-            .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete)
+            .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
             .WithHeaders(HeaderNames.ContentType, Caller.KeyHeader, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
-            .WithExposedHeaders(HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, RequestIds.Header)
+            .WithExposedHeaders([HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, RequestIds.Header, .. RateLimitHeaders.Names])
             // A preflight is asked again after ten minutes, not before every request.
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
     }

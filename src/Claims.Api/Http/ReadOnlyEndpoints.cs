@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics;
+
 namespace Claims.Api.Http;
 
 /// <summary>Marks an endpoint that only reads although its method is not GET (a look-up with a body).</summary>
@@ -15,5 +17,6 @@ public static class ReadOnlyEndpoints
     /// <summary>GET and HEAD, and endpoints marked <see cref="ReadsOnly{TBuilder}"/>; needs routing to have run.</summary>
     public static bool IsRead(HttpContext http) =>
         HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
-        || http.GetEndpoint()?.Metadata.GetMetadata<ReadsOnlyMetadata>() is not null;
+        // The exception handler clears the endpoint before it answers; its feature keeps the one that failed.
+        || (http.GetEndpoint() ?? http.Features.Get<IExceptionHandlerFeature>()?.Endpoint)?.Metadata.GetMetadata<ReadsOnlyMetadata>() is not null;
 }

@@ -11,7 +11,7 @@ public sealed class RateLimitingOptions
     /// <summary>Requests per minute for one API key (or one address without a key); 0 turns the limit off.</summary>
     public int RequestsPerMinute { get; set; } = 600;
 
-    /// <summary>Writes (POST, PUT, DELETE) per minute for one API key; 0 turns the limit off.</summary>
+    /// <summary>Writes (POST, PUT, PATCH, DELETE; not the look-ups that read) per minute for one API key; 0 turns the limit off.</summary>
     public int WritesPerMinute { get; set; } = 120;
 }
 
@@ -42,20 +42,21 @@ public static class RequestLimits
         });
 
         var limits = builder.Configuration.GetSection("RateLimiting").Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        builder.Services.AddRateLimiter(options =>
+        builder.Services.AddRateLimiter(_ => { });
+        if (limits.RequestsPerMinute <= 0 && limits.WritesPerMinute <= 0)
         {
-            if (limits.RequestsPerMinute <= 0 && limits.WritesPerMinute <= 0)
-            {
-                // Both off (as in the benchmark): no limiter at all, not two that always say yes.
-                return;
-            }
+            // Both off (as in the benchmark): no limiter at all, not two that always say yes, and no header fields.
+            return;
+        }
 
-            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PerCaller(limits.RequestsPerMinute, _ => true, "all"),
-                PerCaller(limits.WritesPerMinute, request => !ReadOnlyEndpoints.IsRead(request.HttpContext), "writes"));
+        builder.Services.AddSingleton(_ => new RateLimitPolicies(limits));
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<RateLimitPolicies>((options, policies) =>
+        {
+            options.GlobalLimiter = policies.Chain;
             options.OnRejected = async (context, ct) =>
             {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+                var state = context.Lease.TryGetMetadata(WindowState.Metadata, out var window) ? window : null;
+                var retryAfter = Math.Max(1, state?.SecondsToReset ?? (int)RateLimitPolicies.Window.TotalSeconds);
                 var http = context.HttpContext;
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
@@ -64,10 +65,35 @@ public static class RequestLimits
                     HttpContext = http,
                     ProblemDetails = ProblemTypes.RateLimited.Details(Caller.KeyId(http.User) is null
                         ? $"Callers without an API key share one allowance per address, and this address has used it up for now. Retry in {retryAfter} s, or send your key in {Caller.KeyHeader}."
-                        : $"The key '{Caller.Name(http.User)}' has used up its requests for now. Retry in {retryAfter} s."),
+                        : $"The key '{Caller.Name(http.User)}' has used up its {state?.Policy ?? "requests"} for now. Retry in {retryAfter} s."),
                 });
             };
         });
+    }
+
+    /// <summary>
+    /// The rate limiter, after authentication (it partitions by API key), and the RateLimit header
+    /// fields on every answer it counted. They are added as the answer starts, whoever writes it
+    /// (the handler, the 429, the exception handler that cleared the headers before its problem),
+    /// so that they say where the caller stands after this request.
+    /// </summary>
+    public static IApplicationBuilder UseRateLimits(this IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetService<RateLimitPolicies>() is { } policies)
+        {
+            app.Use((context, next) =>
+            {
+                context.Response.OnStarting(static state =>
+                {
+                    var (policies, http) = ((RateLimitPolicies, HttpContext))state;
+                    policies.AddHeaders(http);
+                    return Task.CompletedTask;
+                }, (policies, context));
+                return next(context);
+            });
+        }
+
+        return app.UseRateLimiter();
     }
 
     /// <summary>Refuses bodies over the limit by their declared length, before anything reads them (Kestrel also stops longer streams).</summary>
@@ -87,25 +113,4 @@ public static class RequestLimits
 
         await next(context);
     });
-
-    /// <summary>A token bucket per API key (per address for callers without one) that refills every minute; none for health and Swagger.</summary>
-    private static PartitionedRateLimiter<HttpContext> PerCaller(int perMinute, Func<HttpRequest, bool> applies, string kind) =>
-        PartitionedRateLimiter.Create<HttpContext, string>(context =>
-        {
-            if (perMinute <= 0 || !applies(context.Request)
-                || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/swagger"))
-            {
-                return RateLimitPartition.GetNoLimiter(kind);
-            }
-
-            var caller = context.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "address:" + context.Connection.RemoteIpAddress;
-            return RateLimitPartition.GetTokenBucketLimiter($"{kind}:{caller}", _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = perMinute,
-                TokensPerPeriod = perMinute,
-                ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-                QueueLimit = 0,
-                AutoReplenishment = true,
-            });
-        });
 }

@@ -12,12 +12,15 @@ public static class DocumentedHeaders
 {
     public const int MaxETagLength = 64;
 
-    public const string RequestId = "X-Request-Id";
-    public const string RateLimit = "RateLimit";
-    public const string RateLimitPolicy = "RateLimit-Policy";
+    private const string RequestId = RequestIds.Header;
+    private const string RateLimit = RateLimitHeaders.RateLimit;
+    private const string RateLimitPolicy = RateLimitHeaders.Policy;
 
-    /// <summary>Every answer passes the request id, the rate limiter and CORS.</summary>
-    public static readonly string[] OnEveryAnswer = [RequestId, RateLimit, RateLimitPolicy, HeaderNames.AccessControlAllowOrigin];
+    /// <summary>What every answer can carry: its request id, and CORS's header.</summary>
+    public static readonly string[] Unlimited = [RequestId, HeaderNames.AccessControlAllowOrigin];
+
+    /// <summary>What every answer the rate limiter counted can carry: the above and the limits.</summary>
+    public static readonly string[] OnEveryAnswer = [.. Unlimited, RateLimit, RateLimitPolicy];
 
     private static readonly Dictionary<string, (string Description, int MaxLength, string? Format)> All = new()
     {

@@ -91,7 +91,8 @@ public sealed class OpenApiDocumentFilter(IWebHostEnvironment environment) : IDo
 
         void Add(string path, string summary, string description, string operationId)
         {
-            var headers = DocumentedHeaders.OnEveryAnswer.ToDictionary(name => name, IOpenApiHeader (name) => new OpenApiHeaderReference(name, document));
+            // Probes are never rate limited, so an orchestrator is never refused.
+            var headers = DocumentedHeaders.Unlimited.ToDictionary(name => name, IOpenApiHeader (name) => new OpenApiHeaderReference(name, document));
             var operation = new OpenApiOperation
             {
                 OperationId = operationId,
@@ -106,10 +107,10 @@ public sealed class OpenApiDocumentFilter(IWebHostEnvironment environment) : IDo
                         Headers = headers,
                         Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = answer } },
                     },
-                    ["429"] = ProblemResponse(
-                        "Rate limit reached; Retry-After says when to try again.",
-                        new Dictionary<string, IOpenApiHeader>(headers) { [Microsoft.Net.Http.Headers.HeaderNames.RetryAfter] = new OpenApiHeaderReference(Microsoft.Net.Http.Headers.HeaderNames.RetryAfter, document) },
-                        problem),
+                    ["4XX"] = new OpenApiResponse
+                    {
+                        Description = "The request is malformed (a request line over 8 KB, headers over 32 KB): the web server answers before the API sees it, without a body.",
+                    },
                     ["503"] = ProblemResponse("Not ready: the problem names the failing checks.", headers, problem),
                 },
             };

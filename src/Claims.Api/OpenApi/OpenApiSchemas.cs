@@ -153,10 +153,12 @@ public sealed class OpenApiSchemas(IApiDescriptionGroupCollectionProvider apis) 
         }
 
         var found = new HashSet<Type>();
-        var bodies = apis.ApiDescriptionGroups.Items.SelectMany(g => g.Items)
+        var descriptions = apis.ApiDescriptionGroups.Items.SelectMany(g => g.Items).ToList();
+        var bodies = descriptions
             .SelectMany(d => d.ParameterDescriptions)
             .Where(p => p.Source == BindingSource.Body && p.Type is not null)
-            .Select(p => p.Type!);
+            .Select(p => p.Type!)
+            .Concat(descriptions.SelectMany(d => d.ActionDescriptor.EndpointMetadata.OfType<Http.MergePatchBody>()).Select(b => b.Patch));
         foreach (var body in bodies)
         {
             Collect(body, found);

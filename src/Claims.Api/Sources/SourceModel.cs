@@ -59,11 +59,28 @@ public sealed record SourceRequest(
     [property: Description("Home page or profile, absolute http(s) URL."), MaxLength(2048)] string? Url,
     [property: Description("Admiralty reliability grade A-F of the source's track record. Default F (cannot be judged).")] Reliability? Reliability);
 
+/// <summary>
+/// A JSON merge patch of a source (RFC 7396, sent as application/merge-patch+json): only the
+/// fields to change. Null removes a field, fields left out are kept; read-only fields are refused.
+/// The result must pass the rules of PUT.
+/// </summary>
+public sealed record SourcePatch(
+    [property: Description("Who or what the source is, as journalists name it, 1 to 200 characters. Cannot be removed (null)."), MaxLength(200)] string Name,
+    [property: Description("What kind of voice the source is. Cannot be removed (null).")] SourceKind Kind,
+    [property: Description("Context: role, affiliation, why it matters; at most 2000 characters; null removes it."), MaxLength(2000)] string? Description,
+    [property: Description("Home page or profile, absolute http(s) URL; null removes it."), MaxLength(2048)] string? Url,
+    [property: Description("Admiralty reliability grade A-F; null sets it back to F (cannot be judged).")] Reliability? Reliability);
+
 /// <summary>The row as Dapper reads it: enumerations arrive as the text the database stores.</summary>
 internal sealed record SourceRow(
     Guid Id, string Name, string Kind, string? Description, string? Url, string Reliability,
-    DateTime CreatedAt, DateTime UpdatedAt, int Version, string? CreatedBy)
+    DateTime CreatedAt, DateTime UpdatedAt, int Version, string? CreatedBy) : IPatchableRow<SourceRequest, Source>
 {
+    /// <summary>The editable fields, as a PUT body would give them.</summary>
+    public SourceRequest ToFields() => new(Name, EnumNames<SourceKind>.Parse(Kind), Description, Url, EnumNames<Reliability>.Parse(Reliability));
+
+    public Source ToResource() => ToSource();
+
     public Source ToSource() => new(
         Id, Name, EnumNames<SourceKind>.Parse(Kind), Description, Url, EnumNames<Reliability>.Parse(Reliability),
         CreatedAt, UpdatedAt, Version, CreatedBy);

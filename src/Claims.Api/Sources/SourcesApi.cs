@@ -8,6 +8,7 @@ using Claims.Api.Json;
 using Claims.Api.OpenApi;
 using Claims.Api.Validation;
 using Dapper;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -38,6 +39,11 @@ public static class SourcesApi
         group.MapPut("/{id:guid}", ReplaceSource).WithName(nameof(ReplaceSource)).Allow(Role.Reporter).RequireIfMatch()
             .WithSummary("Replace a source's editable fields")
             .WithDescription("Needs If-Match with the source's ETag from your last read: 428 without it, 412 if the source has changed since.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPatch("/{id:guid}", PatchSource).WithName(nameof(PatchSource)).Allow(Role.Reporter).RequireIfMatch()
+            .AcceptsMergePatch<SourcePatch>()
+            .WithSummary("Change some of a source's editable fields")
+            .WithDescription("A JSON merge patch (RFC 7396) sent as application/merge-patch+json: a field with a value is set, null removes it (name and kind cannot be removed; reliability goes back to F), and fields left out keep their values. Read-only and unknown members (id, version, createdAt...) are refused by name. The result must pass the rules of PUT. Needs If-Match with the source's ETag from your last read: 428 without it, 412 if the source has changed since. A patch that changes nothing answers the source as it is, with the same ETag.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id:guid}", DeleteSource).WithName(nameof(DeleteSource)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Delete a source that no evidence cites")
@@ -187,32 +193,19 @@ public static class SourcesApi
             return refusal;
         }
 
-        var parameters = new DynamicParameters(Parameters(id, request, createdBy: null));
-        parameters.AddDynamicParams(new { ifMatch.Version });
         await using var connection = await db.OpenConnectionAsync(ct);
-        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
-        // a failure before it changed nothing (503).
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var commit = Commit.For(transaction, ct);
-        var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
-            $"""
-            UPDATE sources
-            SET name = @Name, kind = @Kind, description = @Description, url = @Url, reliability = @Reliability,
-                updated_at = clock_timestamp(), version = version + 1
-            WHERE id = @Id AND version = @Version
-            RETURNING {Columns}
-            """,
-            parameters, transaction, cancellationToken: ct));
-        if (row is not null)
-        {
-            await commit.RunAsync();
-            return Ok(http, row.ToSource());
-        }
-
-        var current = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
-            "SELECT version FROM sources WHERE id = @id", new { id }, transaction, cancellationToken: ct));
-        return current is null ? Problems.NotFound("source", id) : Versions.PreconditionFailed("source", Versions.ETag(current.Value));
+        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, ct);
+        return row is null ? refused! : Ok(http, row.ToSource());
     }
+
+    public static Task<Results<Ok<Source>, ValidationProblem, ProblemHttpResult>> PatchSource(
+        Guid id, MergePatch<SourceRequest, Source> patch, HttpContext http, NpgsqlDataSource db, IValidator<SourceRequest> validator, CancellationToken ct) =>
+        patch.RunAsync(http, "source", id, db, validator,
+            connection => connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
+                $"SELECT {Columns} FROM sources WHERE id = @id", new { id }, cancellationToken: ct)),
+            Stored,
+            (connection, fields, version) => WriteAsync(connection, id, fields, version, ct),
+            ct);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -260,6 +253,42 @@ public static class SourcesApi
             $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.");
     }
 
+    /// <summary>
+    /// Replaces the editable fields if the source is still at <paramref name="version"/>: the row
+    /// as written, or else the 412 (it has changed) or 404 (it is gone) to answer.
+    /// </summary>
+    private static async Task<(SourceRow? Row, ProblemHttpResult? Refusal)> WriteAsync(
+        NpgsqlConnection connection, Guid id, SourceRequest fields, int version, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters(Parameters(id, fields, createdBy: null));
+        parameters.AddDynamicParams(new { Version = version });
+        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
+        // a failure before it changed nothing (503).
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
+        var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
+            $"""
+            UPDATE sources
+            SET name = @Name, kind = @Kind, description = @Description, url = @Url, reliability = @Reliability,
+                updated_at = clock_timestamp(), version = version + 1
+            WHERE id = @Id AND version = @Version
+            RETURNING {Columns}
+            """,
+            parameters, transaction, cancellationToken: ct));
+        if (row is not null)
+        {
+            await commit.RunAsync();
+            return (row, null);
+        }
+
+        var current = await connection.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
+            "SELECT version FROM sources WHERE id = @id", new { id }, transaction, cancellationToken: ct));
+        return (null, current is null ? Problems.NotFound("source", id) : Versions.PreconditionFailed("source", Versions.ETag(current.Value)));
+    }
+
+    /// <summary>The editable fields as the database keeps them: a reliability not given is F.</summary>
+    private static SourceRequest Stored(SourceRequest fields) => fields with { Reliability = fields.Reliability ?? Reliability.F };
+
     private static Created<Source> Created(HttpContext http, string location, Source source) => Versions.Created(http, location, source, source.Version);
 
     private static Ok<Source> Ok(HttpContext http, Source source) => Versions.Ok(http, source, source.Version);
@@ -274,6 +303,6 @@ public static class SourcesApi
         Kind = request.Kind!.Value.ToName(),
         request.Description,
         request.Url,
-        Reliability = (request.Reliability ?? Reliability.F).ToName(),
+        Reliability = Stored(request).Reliability!.Value.ToName(),
     };
 }

@@ -60,8 +60,9 @@ public static class ValidationFilter
     /// <summary>
     /// The first <see cref="MaxErrors"/> errors and how many more there were: the answer stays
     /// small whatever the request holds, and the first few are what a client fixes first anyway.
+    /// Handlers that validate themselves (a merge patch, applied first) answer with it too.
     /// </summary>
-    private static ValidationProblem Problem(IReadOnlyList<FluentValidation.Results.ValidationFailure> failures)
+    public static ValidationProblem Problem(IReadOnlyList<FluentValidation.Results.ValidationFailure> failures)
     {
         var errors = failures.Take(MaxErrors)
             .GroupBy(f => f.PropertyName, StringComparer.Ordinal)

@@ -24,12 +24,14 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/sources/{id:guid}/claims", "reader"),
         ("POST", "/sources", "reporter"),
         ("PUT", "/sources/{id:guid}", "reporter"),
+        ("PATCH", "/sources/{id:guid}", "reporter"),
         ("DELETE", "/sources/{id:guid}", "editor"),
         ("GET", "/claims", "reader"),
         ("GET", "/claims/similar", "reader"),
         ("GET", "/claims/{id:guid}", "reader"),
         ("POST", "/claims", "reporter"),
         ("PUT", "/claims/{id:guid}", "reporter"),
+        ("PATCH", "/claims/{id:guid}", "reporter"),
         ("DELETE", "/claims/{id:guid}", "editor"),
         ("GET", "/claims/{id:guid}/evidence", "reader"),
         ("GET", "/claims/{id:guid}/evidence/{evidenceId:guid}", "reader"),
@@ -496,7 +498,12 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
                 request.Content = JsonContent.Create(body);
             }
 
-            if (method is "PUT" or "DELETE")
+            if (method == "PATCH")
+            {
+                request.Content = new StringContent("""{"summary":"Seen in the matrix."}""", new System.Net.Http.Headers.MediaTypeHeaderValue("application/merge-patch+json"));
+            }
+
+            if (method is "PUT" or "PATCH" or "DELETE")
             {
                 request.Headers.TryAddWithoutValidation("If-Match", "*");
             }

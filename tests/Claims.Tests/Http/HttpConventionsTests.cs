@@ -48,7 +48,7 @@ public sealed class HttpConventionsTests(ApiFactory api) : IClassFixture<ApiFact
             "401 no key" => new HttpRequestMessage(HttpMethod.Get, "/claims"),
             "415 not JSON" => new HttpRequestMessage(HttpMethod.Post, "/claims") { Content = new StringContent("statement=a", new MediaTypeHeaderValue("text/plain")) },
             "428 no If-Match" => Json(HttpMethod.Put, $"/claims/{claim}", """{"statement":"North Korean soldiers have deserted."}"""),
-            "405 wrong method" => new HttpRequestMessage(HttpMethod.Patch, $"/claims/{claim}"),
+            "405 wrong method" => new HttpRequestMessage(HttpMethod.Patch, "/claims"),
             _ => throw new ArgumentOutOfRangeException(nameof(producer)),
         };
         if (accept.Length > 0)

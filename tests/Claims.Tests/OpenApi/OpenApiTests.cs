@@ -86,6 +86,7 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(
             [
                 "DELETE /admin/keys/{id}", "DELETE /claims/{id}", "DELETE /claims/{id}/evidence/{evidenceId}", "DELETE /sources/{id}",
+                "PATCH /claims/{id}", "PATCH /sources/{id}",
                 "POST /admin/keys", "POST /claims", "POST /claims/{id}/evidence", "POST /sources",
                 "PUT /claims/{id}", "PUT /claims/{id}/status", "PUT /sources/{id}",
             ],
