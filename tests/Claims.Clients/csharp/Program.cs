@@ -103,7 +103,8 @@ internal static class TourSteps
 
         var history = Must(await client.Claims[claimId].History.GetAsync(), "the history");
         var moves = Must(history.Items, "the history's entries")
-            .Select(change => $"{(change.FromStatus is { } from ? Wire(from) : "null")} -> {Wire(Must(change.ToStatus, "a new status"))}");
+            // Kiota reads fromStatus, an enumeration or null, as the wire string (see the README).
+            .Select(change => $"{change.FromStatus ?? "null"} -> {Wire(Must(change.ToStatus, "a new status"))}");
         Console.WriteLine($"history: {string.Join(", ", moves)}");
 
         var (claims, pages) = await CountClaimsAsync(client);
