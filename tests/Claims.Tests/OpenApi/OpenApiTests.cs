@@ -4,8 +4,6 @@ namespace Claims.Tests;
 
 public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private static readonly string[] Methods = ["get", "put", "post", "delete", "patch"];
-
     private readonly HttpClient _client = api.CreateClient();
 
     [Fact]
@@ -29,7 +27,7 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var document = await DocumentAsync();
 
-        var operations = Operations(document).ToList();
+        var operations = ServedDocument.Operations(document).ToList();
 
         Assert.True(operations.Count >= 17, $"Only {operations.Count} operations documented.");
         Assert.All(operations, op =>
@@ -78,7 +76,7 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var document = await DocumentAsync();
 
-        var unconfirmed = Operations(document)
+        var unconfirmed = ServedDocument.Operations(document)
             .Where(op => op.Operation.GetProperty("responses").TryGetProperty("504", out _))
             .Select(op => $"{op.Method} {op.Path}")
             .Order(StringComparer.Ordinal);
@@ -200,14 +198,7 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         return schema;
     }
 
-    private static IEnumerable<(string Path, string Method, JsonElement Operation)> Operations(JsonElement document) =>
-        from path in document.GetProperty("paths").EnumerateObject()
-        from operation in path.Value.EnumerateObject()
-        where Methods.Contains(operation.Name)
-        select (path.Name, operation.Name.ToUpperInvariant(), operation.Value);
-
-    private async Task<JsonElement> DocumentAsync() =>
-        await (await _client.GetAsync("/swagger/v1/swagger.json")).ReadJsonAsync(HttpStatusCode.OK);
+    private Task<JsonElement> DocumentAsync() => _client.ReadDocumentAsync();
 
     [Theory]
     [InlineData("/claims/{id}", "put", "If-Match", true)]

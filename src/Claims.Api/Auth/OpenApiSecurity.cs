@@ -1,11 +1,10 @@
 using System.Text.Json.Nodes;
-using Claims.Api.Auth;
 using Claims.Api.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
-namespace Claims.Api.OpenApi;
+namespace Claims.Api.Auth;
 
 /// <summary>Marks the operations that need a key, with the role they need, so Swagger UI sends the key it was given.</summary>
 public sealed class OpenApiSecurity : IOperationFilter
