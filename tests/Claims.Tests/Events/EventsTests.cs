@@ -115,6 +115,113 @@ public sealed class EventsTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task LinkingAndUnlinkingEvidenceWriteEvidenceAddedAndATombstoneNamingTheClaim()
+    {
+        var source = await _client.SourceAsync();
+        var claim = await _client.ClaimAsync();
+        var mark = await _client.MarkAsync();
+
+        var item = await (await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "refutes"))).ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/claims/{claim}/evidence/{item.Id()}")).StatusCode);
+
+        var events = await _client.ReadAsync(mark);
+        Assert.Equal(2, events.Count);
+        AssertCloudEvent(events[0], "evidence.added", item.Id());
+        Assert.True(JsonElement.DeepEquals(item, events[0].GetProperty("data")));
+        AssertCloudEvent(events[1], "evidence.removed", item.Id());
+        Assert.Equal($$"""{"id":"{{item.Id()}}","claimId":"{{claim}}"}""", events[1].GetProperty("data").GetRawText());
+    }
+
+    [Fact]
+    public async Task RemovingTheEvidenceAVerdictRestsOnIsRefusedWithNoEvent()
+    {
+        var source = await _client.SourceAsync();
+        var claim = await _client.ClaimAsync(Story.Training, Story.Evidence(source, "supports"));
+        await _client.SetStatusAsync(claim, "confirmed", "Corroborated.");
+        var evidence = (await (await _client.GetAsync($"/claims/{claim}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("evidence")[0].Id();
+        var mark = await _client.MarkAsync();
+
+        await (await _client.DeleteAsync($"/claims/{claim}/evidence/{evidence}")).ReadProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Empty(await _client.ReadAsync(mark));
+    }
+
+    [Fact]
+    public async Task EachChangeOfASourceWritesItsEventAndARefusedDeleteWritesNone()
+    {
+        var mark = await _client.MarkAsync();
+
+        var created = await (await _client.PostAsJsonAsync("/sources", new { name = "Suspilne", kind = "outlet" })).ReadJsonAsync(HttpStatusCode.Created);
+        var id = created.Id();
+        var replaced = await (await _client.PutAsJsonAsync($"/sources/{id}", new { name = "Suspilne News", kind = "outlet", reliability = "B" })).ReadJsonAsync(HttpStatusCode.OK);
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/sources/{id}") { Content = new StringContent("""{"description":"Public broadcaster."}""", System.Text.Encoding.UTF8, "application/merge-patch+json") };
+        patch.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{replaced.GetProperty("version").GetInt32()}\""));
+        var patched = await (await _client.SendAsync(patch)).ReadJsonAsync(HttpStatusCode.OK);
+        var claim = await _client.ClaimAsync(Story.Training, Story.Evidence(id, "asserts"));
+        await (await _client.DeleteAsync($"/sources/{id}")).ReadProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/claims/{claim}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/sources/{id}")).StatusCode);
+
+        var events = await _client.ReadAsync(mark);
+        Assert.Equal(["source.created", "source.updated", "source.updated", "claim.created", "evidence.added", "claim.deleted", "source.deleted"], events.Select(e => e.Str("type")));
+        AssertCloudEvent(events[0], "source.created", id);
+        Assert.True(JsonElement.DeepEquals(created, events[0].GetProperty("data")));
+        Assert.True(JsonElement.DeepEquals(replaced, events[1].GetProperty("data")));
+        Assert.True(JsonElement.DeepEquals(patched, events[2].GetProperty("data")));
+        AssertCloudEvent(events[6], "source.deleted", id);
+        Assert.Equal($$"""{"id":"{{id}}"}""", events[6].GetProperty("data").GetRawText());
+    }
+
+    [Fact]
+    public async Task AReplayedIdempotentWriteWritesNoSecondEvent()
+    {
+        var source = await _client.SourceAsync();
+        var claim = await _client.ClaimAsync();
+        var mark = await _client.MarkAsync();
+
+        var writes = new (string Url, object Body)[]
+        {
+            ("/sources", new { name = "Hromadske", kind = "outlet" }),
+            ("/claims", new { statement = "Troops were seen in Kursk." }),
+            ($"/claims/{claim}/evidence", Story.Evidence(source, "mentions")),
+        };
+        foreach (var (url, body) in writes)
+        {
+            var key = Guid.NewGuid().ToString();
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(body) };
+                request.Headers.Add("Idempotency-Key", $"\"{key}\"");
+                await (await _client.SendAsync(request)).ReadJsonAsync(HttpStatusCode.Created);
+            }
+        }
+
+        Assert.Equal(["source.created", "claim.created", "evidence.added"], (await _client.ReadAsync(mark)).Select(e => e.Str("type")));
+    }
+
+    [Fact]
+    public async Task TheTypeAndClaimFiltersCombine()
+    {
+        var source = await _client.SourceAsync();
+        var mark = await _client.MarkAsync();
+        var mine = await _client.ClaimAsync(Story.Training, Story.Evidence(source, "asserts"));
+        var other = await _client.ClaimAsync(Story.Deserted, Story.Evidence(source, "asserts"));
+        await _client.SetStatusAsync(mine, "in_review", null);
+        await _client.SetStatusAsync(other, "in_review", null);
+
+        var ofMine = await _client.ReadAsync(mark, $"&claimId={mine}");
+        var changes = await _client.ReadAsync(mark, "&type=claim.status_changed&type=claim.created");
+        var mineCreated = await _client.ReadAsync(mark, $"&claimId={mine}&type=claim.created");
+
+        Assert.Equal(["claim.created", "evidence.added", "claim.status_changed"], ofMine.Select(e => e.Str("type")));
+        Assert.All(ofMine, e => Assert.True(e.Str("subject") == mine.ToString() || e.GetProperty("data").GetProperty("claimId").GetGuid() == mine));
+        Assert.Equal(
+            [("claim.created", mine), ("claim.created", other), ("claim.status_changed", mine), ("claim.status_changed", other)],
+            changes.Select(e => (e.Str("type"), e.GetProperty("subject").GetGuid())));
+        Assert.Equal(mine, Assert.Single(mineCreated).GetProperty("subject").GetGuid());
+    }
+
+    [Fact]
     public async Task APageLinksToTheNextWithAfterAndAnEmptyPageHasNoCursor()
     {
         var first = await _client.ClaimAsync();
