@@ -258,6 +258,24 @@ public sealed class EventsTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.NotEmpty(problem.Errors(field));
     }
 
+    [Fact]
+    public async Task TheDocumentDescribesTheFeedAsCloudEventsWithTheirRequiredAttributes()
+    {
+        var document = await _client.ReadDocumentAsync();
+
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var cloudEvent = schemas.GetProperty("ChangeEvent");
+        Assert.Equal(
+            ["data", "datacontenttype", "id", "source", "specversion", "subject", "time", "type"],
+            cloudEvent.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Order(StringComparer.Ordinal));
+        Assert.True(cloudEvent.GetProperty("properties").TryGetProperty("actor", out _));
+        Assert.Equal(
+            ["claim.created", "claim.updated", "claim.deleted", "claim.status_changed", "evidence.added", "evidence.removed", "source.created", "source.updated", "source.deleted"],
+            schemas.GetProperty("EventType").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
+        var type = document.GetProperty("paths").GetProperty("/events").GetProperty("get").GetProperty("parameters").EnumerateArray().Single(p => p.Str("name") == "type");
+        Assert.Equal("#/components/schemas/EventType", type.GetProperty("schema").GetProperty("items").Str("$ref"));
+    }
+
     private static void AssertCloudEvent(JsonElement cloudEvent, string type, Guid subject)
     {
         Assert.Equal("1.0", cloudEvent.Str("specversion"));
