@@ -35,7 +35,7 @@ CREATE INDEX events_time_idx ON events (time);
 -- increasing order, and a reader that saw N can never later find a new event below N. A rollback
 -- leaves a harmless gap. The cost is that writers of events queue from their first event to
 -- their COMMIT, so every write path appends its events as its LAST statement before COMMIT.
--- Key 7274012 is this lock's alone (migrations use 727274; idempotency keys, hashes under 7274).
+-- Key 7274012 is this lock's alone (migrations hold 727274; Idempotency-Keys lock hashes of their own).
 CREATE FUNCTION events_assign_position() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
