@@ -2,6 +2,7 @@ using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Evidence;
 using Claims.Api.Hosting;
 using Claims.Api.Http;
@@ -41,6 +42,7 @@ if (privateFolder is not null && verb is null)
 builder.AddRequestLimits();
 builder.Services.AddClaimsApi(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
+builder.Services.AddEvents(builder.Configuration);
 
 var app = builder.Build();
 
@@ -62,6 +64,7 @@ api.MapEvidence();
 api.MapVerification();
 api.MapStats();
 api.MapKeys();
+api.MapEvents();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -2,6 +2,7 @@ using System.Data;
 using Claims.Api.Auth;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Evidence;
 using Claims.Api.Http;
 using Claims.Api.OpenApi;
@@ -57,7 +58,7 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Created<Claim>, ValidationProblem, ProblemHttpResult>> CreateClaim(
-        CreateClaimRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
+        CreateClaimRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, EventLog events, CancellationToken ct)
     {
         var key = idempotency.Read(http, request, out var badKey);
         if (badKey is not null)
@@ -114,6 +115,8 @@ public static class ClaimsApi
             var claim = (await ReadWithEvidenceAsync(connection, transaction, id, ct))!;
             var location = $"/claims/{id}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
+            await events.AppendAsync(connection, transaction, author,
+                [new(EventType.ClaimCreated, id, id, claim), .. claim.Evidence!.Select(e => new NewEvent(EventType.EvidenceAdded, e.Id, id, e))], ct);
 
             await commit.RunAsync();
             return Created(http, location, claim);
@@ -182,7 +185,7 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(
-        Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
@@ -190,20 +193,20 @@ public static class ClaimsApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, ct);
+        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, events, Caller.Name(http.User), ct);
         return row is null ? refused! : Ok(http, row.ToClaim());
     }
 
     public static Task<Results<Ok<Claim>, ValidationProblem, ProblemHttpResult>> PatchClaim(
-        Guid id, MergePatch<ClaimRequest, Claim> patch, HttpContext http, NpgsqlDataSource db, IValidator<ClaimRequest> validator, CancellationToken ct) =>
+        Guid id, MergePatch<ClaimRequest, Claim> patch, HttpContext http, NpgsqlDataSource db, IValidator<ClaimRequest> validator, EventLog events, CancellationToken ct) =>
         patch.RunAsync(http, "claim", id, db, validator,
             connection => connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
                 $"SELECT {Columns} FROM claims WHERE id = @id", new { id }, cancellationToken: ct)),
             ClaimRules.Stored,
-            (connection, fields, version) => WriteAsync(connection, id, fields, version, ct),
+            (connection, fields, version) => WriteAsync(connection, id, fields, version, events, Caller.Name(http.User), ct),
             ct);
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
@@ -218,6 +221,8 @@ public static class ClaimsApi
             "DELETE FROM claims WHERE id = @id AND version = @Version", new { id, ifMatch.Version }, transaction, cancellationToken: ct));
         if (deleted == 1)
         {
+            // Only the claim's tombstone: its evidence went with it, which the tombstone implies.
+            await events.AppendAsync(connection, transaction, Caller.Name(http.User), new NewEvent(EventType.ClaimDeleted, id, id, new Tombstone(id)), ct);
             await commit.RunAsync();
             return TypedResults.NoContent();
         }
@@ -232,10 +237,10 @@ public static class ClaimsApi
     /// as written, or else the 412 (it has changed) or 404 (it is gone) to answer.
     /// </summary>
     private static async Task<(ClaimRow? Row, ProblemHttpResult? Refusal)> WriteAsync(
-        NpgsqlConnection connection, Guid id, IClaimFields fields, int version, CancellationToken ct)
+        NpgsqlConnection connection, Guid id, IClaimFields fields, int version, EventLog events, string? actor, CancellationToken ct)
     {
-        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
-        // a failure before it changed nothing (503).
+        // The update, then its event: only the COMMIT can leave the outcome unknown (504); a
+        // failure before it changed nothing (503).
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
@@ -249,6 +254,7 @@ public static class ClaimsApi
             Parameters(id, fields, new { Version = version }), transaction, cancellationToken: ct));
         if (row is not null)
         {
+            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.ClaimUpdated, id, id, row.ToClaim()), ct);
             await commit.RunAsync();
             return (row, null);
         }

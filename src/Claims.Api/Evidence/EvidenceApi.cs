@@ -1,6 +1,7 @@
 using Claims.Api.Auth;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Http;
 using Claims.Api.OpenApi;
 using Dapper;
@@ -35,7 +36,7 @@ public static class EvidenceApi
     }
 
     public static async Task<Results<Created<EvidenceItem>, ProblemHttpResult, ValidationProblem>> AddEvidence(
-        Guid id, EvidenceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
+        Guid id, EvidenceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, EventLog events, CancellationToken ct)
     {
         var key = idempotency.Read(http, request, out var badKey);
         if (badKey is not null)
@@ -78,12 +79,14 @@ public static class EvidenceApi
             }
 
             var evidenceId = Guid.CreateVersion7();
-            await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], Caller.Name(http.User), ct);
+            var actor = Caller.Name(http.User);
+            await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], actor, ct);
             var item = (await connection.QuerySingleAsync<EvidenceRow>(new CommandDefinition(
                 $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
                 new { evidenceId }, transaction, cancellationToken: ct))).ToItem();
             var location = $"/claims/{id}/evidence/{evidenceId}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
+            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.EvidenceAdded, evidenceId, id, item), ct);
 
             await commit.RunAsync();
             return TypedResults.Created(location, item);
@@ -126,7 +129,7 @@ public static class EvidenceApi
         return row is null ? Problems.NotFound("evidence item", evidenceId) : TypedResults.Ok(row.ToItem());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteEvidence(Guid id, Guid evidenceId, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -166,6 +169,8 @@ public static class EvidenceApi
             UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id;
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
+        await events.AppendAsync(connection, transaction, Caller.Name(http.User),
+            new NewEvent(EventType.EvidenceRemoved, evidenceId, id, new EvidenceTombstone(evidenceId, id)), ct);
         await commit.RunAsync();
         return TypedResults.NoContent();
     }

@@ -13,6 +13,9 @@ namespace Claims.Api.Http;
 public interface IPage
 {
     string? NextCursor { get; }
+
+    /// <summary>The query parameter that takes <see cref="NextCursor"/>: cursor, unless the list pages by another (the feed's after).</summary>
+    string CursorParameter => "cursor";
 }
 
 /// <summary>One page of a list. <c>nextCursor</c> is null on the last page.</summary>
@@ -37,11 +40,11 @@ public static class NextLinks
                 result = nested.Result;
             }
 
-            if (result is IValueHttpResult { Value: IPage { NextCursor: { } cursor } })
+            if (result is IValueHttpResult { Value: IPage { NextCursor: { } cursor } page })
             {
                 var request = invocation.HttpContext.Request;
                 var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(request.QueryString.Value);
-                query["cursor"] = cursor;
+                query[page.CursorParameter] = cursor;
                 var url = Microsoft.AspNetCore.Http.Extensions.UriHelper.BuildAbsolute(
                     request.Scheme, request.Host, request.PathBase, request.Path, QueryString.Create(query));
                 invocation.HttpContext.Response.Headers.Append(Microsoft.Net.Http.Headers.HeaderNames.Link, $"<{url}>; rel=\"next\"");

@@ -2,6 +2,7 @@ using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Evidence;
 using Claims.Api.Http;
 using Claims.Api.Json;
@@ -55,7 +56,7 @@ public static class SourcesApi
     }
 
     public static async Task<Results<Created<Source>, ProblemHttpResult>> CreateSource(
-        SourceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, CancellationToken ct)
+        SourceRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, EventLog events, CancellationToken ct)
     {
         var key = idempotency.Read(http, request, out var badKey);
         if (badKey is not null)
@@ -77,16 +78,18 @@ public static class SourcesApi
             return Created(http, replay.Location!, idempotency.Replayed<Source>(http, replay));
         }
 
+        var actor = Caller.Name(http.User);
         var row = await connection.QuerySingleAsync<SourceRow>(new CommandDefinition(
             $"""
             INSERT INTO sources (id, name, kind, description, url, reliability, created_by)
             VALUES (@Id, @Name, @Kind, @Description, @Url, @Reliability, @CreatedBy)
             RETURNING {Columns}
             """,
-            Parameters(Guid.CreateVersion7(), request, Caller.Name(http.User)), transaction, cancellationToken: ct));
+            Parameters(Guid.CreateVersion7(), request, actor), transaction, cancellationToken: ct));
         var source = row.ToSource();
         var location = $"/sources/{source.Id}";
         await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
+        await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.SourceCreated, source.Id, null, source), ct);
 
         await commit.RunAsync();
         return Created(http, location, source);
@@ -186,7 +189,7 @@ public static class SourcesApi
     }
 
     public static async Task<Results<Ok<Source>, ProblemHttpResult>> ReplaceSource(
-        Guid id, SourceRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, SourceRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "source", out var ifMatch, out var refusal))
         {
@@ -194,20 +197,20 @@ public static class SourcesApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, ct);
+        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, events, Caller.Name(http.User), ct);
         return row is null ? refused! : Ok(http, row.ToSource());
     }
 
     public static Task<Results<Ok<Source>, ValidationProblem, ProblemHttpResult>> PatchSource(
-        Guid id, MergePatch<SourceRequest, Source> patch, HttpContext http, NpgsqlDataSource db, IValidator<SourceRequest> validator, CancellationToken ct) =>
+        Guid id, MergePatch<SourceRequest, Source> patch, HttpContext http, NpgsqlDataSource db, IValidator<SourceRequest> validator, EventLog events, CancellationToken ct) =>
         patch.RunAsync(http, "source", id, db, validator,
             connection => connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
                 $"SELECT {Columns} FROM sources WHERE id = @id", new { id }, cancellationToken: ct)),
             Stored,
-            (connection, fields, version) => WriteAsync(connection, id, fields, version, ct),
+            (connection, fields, version) => WriteAsync(connection, id, fields, version, events, Caller.Name(http.User), ct),
             ct);
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "source", out var ifMatch, out var refusal))
         {
@@ -217,7 +220,7 @@ public static class SourcesApi
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
-        // One statement, then the COMMIT. The delete decides on the row as it is when it runs;
+        // One statement (and its event), then the COMMIT. The delete decides on the row as it is when it runs;
         // the version and count beside it only explain a refusal, and the foreign key still
         // guards against evidence that a concurrent transaction adds.
         var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted)>(new CommandDefinition(
@@ -235,6 +238,7 @@ public static class SourcesApi
 
         if (outcome.Deleted)
         {
+            await events.AppendAsync(connection, transaction, Caller.Name(http.User), new NewEvent(EventType.SourceDeleted, id, null, new Tombstone(id)), ct);
             await commit.RunAsync();
             return TypedResults.NoContent();
         }
@@ -258,12 +262,12 @@ public static class SourcesApi
     /// as written, or else the 412 (it has changed) or 404 (it is gone) to answer.
     /// </summary>
     private static async Task<(SourceRow? Row, ProblemHttpResult? Refusal)> WriteAsync(
-        NpgsqlConnection connection, Guid id, SourceRequest fields, int version, CancellationToken ct)
+        NpgsqlConnection connection, Guid id, SourceRequest fields, int version, EventLog events, string? actor, CancellationToken ct)
     {
         var parameters = new DynamicParameters(Parameters(id, fields, createdBy: null));
         parameters.AddDynamicParams(new { Version = version });
-        // A transaction of one statement: only its COMMIT can leave the outcome unknown (504);
-        // a failure before it changed nothing (503).
+        // The update, then its event: only the COMMIT can leave the outcome unknown (504); a
+        // failure before it changed nothing (503).
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
@@ -277,6 +281,7 @@ public static class SourcesApi
             parameters, transaction, cancellationToken: ct));
         if (row is not null)
         {
+            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.SourceUpdated, id, null, row.ToSource()), ct);
             await commit.RunAsync();
             return (row, null);
         }

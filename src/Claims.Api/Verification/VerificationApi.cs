@@ -2,6 +2,7 @@ using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
@@ -82,7 +83,7 @@ public static class VerificationApi
     }
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
-        Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim's status", out var ifMatch, out var refusal))
         {
@@ -141,6 +142,7 @@ public static class VerificationApi
                 return refusal;
             }
 
+            var changedBy = Caller.Name(http.User);
             var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
                 """
                 INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
@@ -149,10 +151,12 @@ public static class VerificationApi
                 WHERE id = @id
                 RETURNING status_updated_at;
                 """,
-                new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy = Caller.Name(http.User) },
+                new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy },
                 transaction, cancellationToken: ct));
-            await commit.RunAsync();
             var changed = view with { Status = target, Note = note, UpdatedAt = updatedAt };
+            await events.AppendAsync(connection, transaction, changedBy,
+                new NewEvent(EventType.ClaimStatusChanged, id, id, new StatusChangedData(view.Status, target, note, changedBy, changed)), ct);
+            await commit.RunAsync();
             http.Response.Headers.ETag = StatusRow.ETag(changed);
             return TypedResults.Ok(changed);
         }, ct);

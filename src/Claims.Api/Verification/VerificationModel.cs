@@ -25,6 +25,14 @@ public sealed record ClaimStatusView(
     [property: System.ComponentModel.Description("When the status, its note or the evidence last changed (edits to the statement do not count).")] DateTime UpdatedAt,
     EvidenceCounts EvidenceCounts) : IHasETag;
 
+/// <summary>The payload of a claim.status_changed event: the move, and the status answer after it, as GET /claims/{id}/status gives it.</summary>
+public sealed record StatusChangedData(
+    ClaimStatus From,
+    ClaimStatus To,
+    [property: MaxLength(2000)] string? Note,
+    [property: MaxLength(100)] string? ChangedBy,
+    ClaimStatusView Status);
+
 /// <summary>Evidence items per stance.</summary>
 public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions);
 

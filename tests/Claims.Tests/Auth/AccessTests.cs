@@ -42,6 +42,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("PUT", "/claims/{id:guid}/status", "editor"),
         ("GET", "/claims/{id:guid}/history", "reader"),
         ("GET", "/stats", "reader"),
+        ("GET", "/events", "reader"),
         ("GET", "/admin/keys", "admin"),
         ("POST", "/admin/keys", "admin"),
         ("DELETE", "/admin/keys/{id:guid}", "admin"),

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Claims.Api.Json;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
+
+namespace Claims.Api.Events;
+
+/// <summary>An event as stored: its position, what happened to which subject, when, by whom, and the payload as JSON text.</summary>
+public sealed record StoredEvent(long Position, EventType Type, Guid Subject, Guid? ClaimId, DateTime Time, string? Actor, string Data)
+{
+    /// <summary>The event as a CloudEvent; serialized with any JSON options, it writes the CloudEvents JSON format.</summary>
+    public ChangeEvent ToChangeEvent()
+    {
+        using var data = JsonDocument.Parse(Data);
+        return new ChangeEvent(
+            Position.ToString(System.Globalization.CultureInfo.InvariantCulture), CloudEventJson.SourceReference, Type, "1.0",
+            Time, Subject, "application/json", Actor, data.RootElement.Clone());
+    }
+}
+
+/// <summary>
+/// Reads the events table in position order, for the feed and the live stream. Positions become
+/// visible in increasing order (see db/0006_events.sql), so a reader that asks for what follows
+/// the last position it saw never misses an event and never sees one twice.
+/// </summary>
+public static class EventStore
+{
+    private sealed record Row(long Position, string Type, Guid Subject, Guid? ClaimId, DateTime Time, string? Actor, string Data);
+
+    /// <summary>Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass <paramref name="filter"/>, oldest first.</summary>
+    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await ReadAsync(connection, filter, after, limit, ct);
+    }
+
+    /// <inheritdoc cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
+    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct)
+    {
+        var conditions = "position > @after";
+        if (filter.Types.Count > 0)
+        {
+            conditions += " AND type = ANY(@types)";
+        }
+
+        if (filter.ClaimId is not null)
+        {
+            conditions += " AND claim_id = @claimId";
+        }
+
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+            $"""
+            SELECT position, type, subject, claim_id, time, actor, data::text AS data
+            FROM events
+            WHERE {conditions}
+            ORDER BY position
+            LIMIT @limit
+            """,
+            new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
+            cancellationToken: ct));
+        return [.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))];
+    }
+}
+
+/// <summary>
+/// Appends events in the transaction of the change they record: all of a write's events in one
+/// statement, which must be the write's LAST statement before COMMIT, because it takes the lock
+/// that orders positions by commit and holds it until the transaction ends (db/0006_events.sql).
+/// </summary>
+public sealed class EventLog(IOptions<JsonOptions> json)
+{
+    public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, NewEvent change, CancellationToken ct) =>
+        AppendAsync(connection, transaction, actor, [change], ct);
+
+    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, IReadOnlyList<NewEvent> changes, CancellationToken ct)
+    {
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        var options = json.Value.SerializerOptions;
+        // WITH ORDINALITY keeps the given order, so that a claim.created precedes its evidence.added.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO events (type, subject, claim_id, actor, data)
+            SELECT e.type, e.subject, e.claim_id, @actor, e.data::jsonb
+            FROM unnest(@types::text[], @subjects::uuid[], @claimIds::uuid[], @data::text[]) WITH ORDINALITY AS e (type, subject, claim_id, data, n)
+            ORDER BY e.n
+            """,
+            new
+            {
+                actor,
+                types = changes.Select(c => c.Type.ToName()).ToArray(),
+                subjects = changes.Select(c => c.Subject).ToArray(),
+                claimIds = changes.Select(c => c.ClaimId).ToArray(),
+                data = changes.Select(c => JsonSerializer.Serialize(c.Data, c.Data.GetType(), options)).ToArray(),
+            },
+            transaction, cancellationToken: ct));
+    }
+}
