@@ -43,6 +43,7 @@ builder.AddRequestLimits();
 builder.Services.AddClaimsApi(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
+builder.Services.AddEventStream(builder.Configuration);
 
 var app = builder.Build();
 
@@ -65,6 +66,7 @@ api.MapVerification();
 api.MapStats();
 api.MapKeys();
 api.MapEvents();
+api.MapEventStream();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

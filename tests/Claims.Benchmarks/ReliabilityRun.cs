@@ -65,8 +65,8 @@ public static partial class BenchmarkRun
         await OpenApiFuzz.Requests(document, known).SampleAsync(async request =>
         {
             using var message = request.ToMessage(known);
-            using var response = await http.SendAsync(message);
-            var body = await response.Content.ReadAsStringAsync();
+            var (response, body) = await OpenApiFuzz.SendAsync(http, message);
+            using var answer = response;
             statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
             if (IsWebServerRefusal(response, body))
             {

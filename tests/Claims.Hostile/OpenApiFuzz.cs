@@ -67,6 +67,18 @@ public static class OpenApiFuzz
         Gen.OneOf([.. Operation.All(document).Select(op => Request(op, document, known))])
             .Where(r => r.Body is null || Encoding.UTF8.GetByteCount(r.Body) <= MaxBodyBytes);
 
+    /// <summary>
+    /// Sends the request and reads the answer's body, except an event stream's, which does not end
+    /// by itself: its status and headers are what there is to check, and disposing the answer
+    /// closes the stream.
+    /// </summary>
+    public static async Task<(HttpResponseMessage Response, string Body)> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken ct = default)
+    {
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        var body = response.Content.Headers.ContentType?.MediaType == "text/event-stream" ? "" : await response.Content.ReadAsStringAsync(ct);
+        return (response, body);
+    }
+
     /// <summary>What is wrong with an answer, or null when it keeps the rule.</summary>
     public static string? Violation(FuzzRequest request, int status, string? mediaType, string body)
     {

@@ -19,7 +19,7 @@ public sealed class OpenApiDocumentFilter(IWebHostEnvironment environment) : IDo
         ["Verification"] = "A claim's verification status, the reason recorded with each change, its history, and the small status answer clients poll.",
         ["Sources"] = "People, outlets, agencies and documents, with their reliability grade, and the claims each one is cited for.",
         ["Stats"] = "Counts for dashboards.",
-        ["Events"] = "Every change to claims, evidence and sources as a CloudEvent, in commit order: a feed to page through with after=, so that a client stays in sync without polling the lists.",
+        ["Events"] = "Every change to claims, evidence and sources as a CloudEvent, in commit order: the feed to page through with after=, and the same events live as Server-Sent Events, so that a client stays in sync without polling the lists.",
         ["Admin"] = "API keys and their roles (admin only).",
         ["Health"] = "Liveness and readiness probes for orchestrators and load balancers; no key needed.",
         ["Problems"] = "The kinds of error the API answers with, one page each; no key needed.",

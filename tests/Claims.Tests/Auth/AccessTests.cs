@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Claims.Hostile;
 using Claims.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Hosting;
@@ -43,6 +44,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/claims/{id:guid}/history", "reader"),
         ("GET", "/stats", "reader"),
         ("GET", "/events", "reader"),
+        ("GET", "/events/stream", "reader"),
         ("GET", "/admin/keys", "admin"),
         ("POST", "/admin/keys", "admin"),
         ("DELETE", "/admin/keys/{id:guid}", "admin"),
@@ -109,8 +111,8 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
             foreach (var (name, key, rank) in callers)
             {
                 using var client = api.CreateClient(key, sendCurrentETag: false);
-                using var response = await client.SendAsync(target.Request(method));
-                var text = await response.Content.ReadAsStringAsync();
+                var (response, text) = await OpenApiFuzz.SendAsync(client, target.Request(method));
+                using var answer = response;
                 var status = (int)response.StatusCode;
                 var expected = key is null ? "401" : rank < needed ? "403" : "neither 401 nor 403, and no 5xx";
                 var ok = key is null ? status == 401 : rank < needed ? status == 403 : status is not (401 or 403) and < 500;

@@ -127,51 +127,5 @@ public sealed class KeyRevocationTests(KeyRevocationTests.TwoInstances instances
     }
 
     /// <summary>Two API processes on one database of their own, both listening for changed keys.</summary>
-    public sealed class TwoInstances : IAsyncLifetime
-    {
-        public string ConnectionString { get; private set; } = "";
-
-        public ApiServer A { get; private set; } = null!;
-
-        public ApiServer B { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            ConnectionString = await TestDatabase.CreateAsync();
-            var a = ApiServer.StartAsync(ConnectionString);
-            var b = ApiServer.StartAsync(ConnectionString);
-            try
-            {
-                await Task.WhenAll(a, b);
-            }
-            catch
-            {
-                foreach (var started in new[] { a, b }.Where(t => t.IsCompletedSuccessfully))
-                {
-                    await started.Result.DisposeAsync();
-                }
-
-                throw;
-            }
-
-            (A, B) = (a.Result, b.Result);
-            await A.WaitForOutputAsync("Listening for API key changes", TimeSpan.FromSeconds(30));
-            await B.WaitForOutputAsync("Listening for API key changes", TimeSpan.FromSeconds(30));
-        }
-
-        public async Task DisposeAsync()
-        {
-            if (A is not null)
-            {
-                await A.DisposeAsync();
-            }
-
-            if (B is not null)
-            {
-                await B.DisposeAsync();
-            }
-
-            await TestDatabase.DropAsync(ConnectionString);
-        }
-    }
+    public sealed class TwoInstances() : TwoApiServers("Listening for API key changes");
 }

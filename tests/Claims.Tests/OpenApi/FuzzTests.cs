@@ -32,8 +32,8 @@ public sealed class FuzzTests(ApiFactory api, ITestOutputHelper output) : IClass
                 async request =>
                 {
                     using var message = request.ToMessage(known);
-                    using var response = await raw.SendAsync(message);
-                    var text = await response.Content.ReadAsStringAsync();
+                    var (response, text) = await OpenApiFuzz.SendAsync(raw, message);
+                    using var answer = response;
                     var status = (int)response.StatusCode;
                     seen.GetOrAdd(request.Operation, _ => []).Add(status);
                     var violation = OpenApiFuzz.Violation(request, status, response.Content.Headers.ContentType?.MediaType, text);
