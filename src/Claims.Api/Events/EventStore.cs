@@ -69,14 +69,14 @@ public static class EventStore
 /// statement, which must be the write's LAST statement before COMMIT, because it takes the lock
 /// that orders positions by commit and holds it until the transaction ends (db/0006_events.sql).
 /// </summary>
-public sealed class EventLog(IOptions<JsonOptions> json)
+public sealed class EventLog(IOptions<JsonOptions> json, IOptions<EventsOptions> events)
 {
     public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, NewEvent change, CancellationToken ct) =>
         AppendAsync(connection, transaction, actor, [change], ct);
 
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, IReadOnlyList<NewEvent> changes, CancellationToken ct)
     {
-        if (changes.Count == 0)
+        if (changes.Count == 0 || !events.Value.Write)
         {
             return;
         }
