@@ -25,13 +25,16 @@ public static partial class BenchmarkRun
         var claims = await CreateClaimsAsync(setup.Api, EventWriters * ClaimsPerWriter);
 
         output.WriteLine($"Status changes for {duration.TotalSeconds:F0} s each: {EventWriters} writers, {ClaimsPerWriter} claims each, with events, without, with again ...");
-        var first = await MeasureStatusChangesAsync(setup.Api, claims, duration, subscribe: true);
+        var first = await MeasureStatusChangesAsync(setup.Api, claims, duration, expectEvents: true);
+        output.WriteLine($"  with events: {first}");
         setup.Api.Dispose();
         using var without = await setup.StartApiAsync(new Dictionary<string, string?> { ["Events__Write"] = "false" });
-        var off = await MeasureStatusChangesAsync(without, claims, duration, subscribe: false);
+        var off = await MeasureStatusChangesAsync(without, claims, duration, expectEvents: false);
+        output.WriteLine($"  without the outbox write: {off}");
         without.Dispose();
         using var again = await setup.StartApiAsync(new Dictionary<string, string?>());
-        var second = await MeasureStatusChangesAsync(again, claims, duration, subscribe: true);
+        var second = await MeasureStatusChangesAsync(again, claims, duration, expectEvents: true);
+        output.WriteLine($"  with events again: {second}");
 
         var on = (first.PerSecond + second.PerSecond) / 2;
         var ratio = on / off.PerSecond;
@@ -51,10 +54,15 @@ public static partial class BenchmarkRun
             WriteReadme(Path.Combine(RepositoryRoot(), "README.md"), "events", text);
         }
 
-        return failures == 0 && first.Missing + second.Missing == 0 ? 0 : 1;
+        // Without the outbox write the subscriber must hear nothing: else the baseline wrote events.
+        return failures == 0 && first.Missing + second.Missing == 0 && off.Latencies.Count == 0 ? 0 : 1;
     }
 
-    private sealed record StatusChangeRun(double PerSecond, int Failures, List<double> Latencies, int Missing);
+    private sealed record StatusChangeRun(double PerSecond, int Failures, List<double> Latencies, int Missing)
+    {
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"{PerSecond:N0} changes/s, {Failures} failed, {Latencies.Count:N0} events seen, {Missing:N0} not seen");
+    }
 
     private static async Task<List<Guid>> CreateClaimsAsync(ApiHost api, int count)
     {
@@ -72,10 +80,11 @@ public static partial class BenchmarkRun
 
     /// <summary>
     /// Each writer owns its claims and moves each between in_review and unverified, sending the
-    /// ETag of its last answer, so no change meets another's 412. With <paramref name="subscribe"/>,
-    /// a stream subscriber times every status_changed event from its write to its arrival.
+    /// ETag of its last answer, so no change meets another's 412. A stream subscriber, there in
+    /// every run so that the runs differ only in the outbox write, times every status_changed
+    /// event from its write to its arrival.
     /// </summary>
-    private static async Task<StatusChangeRun> MeasureStatusChangesAsync(ApiHost api, List<Guid> claims, TimeSpan duration, bool subscribe)
+    private static async Task<StatusChangeRun> MeasureStatusChangesAsync(ApiHost api, List<Guid> claims, TimeSpan duration, bool expectEvents)
     {
         using var http = Client(api);
         var etags = new ConcurrentDictionary<Guid, string>();
@@ -90,9 +99,10 @@ public static partial class BenchmarkRun
 
         var latencies = new ConcurrentBag<double>();
         using var stop = new CancellationTokenSource();
-        var subscriber = subscribe ? SubscribeAsync(api, latencies, stop.Token) : Task.CompletedTask;
-        // The stream sends a heartbeat first; give it a moment to be listening.
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var listening = new TaskCompletionSource();
+        var subscriber = SubscribeAsync(api, await LastPositionAsync(http), latencies, listening, stop.Token);
+        // The stream's first line is a heartbeat: the writers start once it is listening.
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         var changes = 0;
         var failures = 0;
@@ -126,21 +136,20 @@ public static partial class BenchmarkRun
         var perSecond = changes / clock.Elapsed.TotalSeconds;
 
         // Let the last events arrive, within a bound.
-        for (var wait = 0; subscribe && wait < 50 && latencies.Count < changes; wait++)
+        for (var wait = 0; expectEvents && wait < 50 && latencies.Count < changes; wait++)
         {
             await Task.Delay(100);
         }
 
         await stop.CancelAsync();
         await subscriber;
-        return new StatusChangeRun(perSecond, failures, [.. latencies], subscribe ? changes - latencies.Count : 0);
+        return new StatusChangeRun(perSecond, failures, [.. latencies], expectEvents ? changes - latencies.Count : 0);
     }
 
-    private static async Task SubscribeAsync(ApiHost api, ConcurrentBag<double> latencies, CancellationToken stop)
+    private static async Task SubscribeAsync(ApiHost api, long after, ConcurrentBag<double> latencies, TaskCompletionSource listening, CancellationToken stop)
     {
         using var http = Client(api);
         http.Timeout = Timeout.InfiniteTimeSpan;
-        var after = await LastPositionAsync(http);
         try
         {
             using var response = await http.GetAsync($"/events/stream?type=claim.status_changed&after={after}", HttpCompletionOption.ResponseHeadersRead, stop);
@@ -148,6 +157,7 @@ public static partial class BenchmarkRun
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop));
             while (await reader.ReadLineAsync(stop) is { } line)
             {
+                listening.TrySetResult();
                 if (!line.StartsWith("data: {", StringComparison.Ordinal))
                 {
                     continue;
