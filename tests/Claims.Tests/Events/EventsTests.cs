@@ -60,6 +60,26 @@ public sealed class EventsTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task APatchThatChangesNothingWritesNoEvent()
+    {
+        var id = await _client.ClaimAsync();
+        var first = await PatchAsync(id, 1, """{"summary":"Same words."}""");
+        var mark = await _client.MarkAsync();
+
+        var again = await PatchAsync(id, first.GetProperty("version").GetInt32(), """{"summary":"Same words."}""");
+
+        Assert.Equal(first.GetProperty("version").GetInt32(), again.GetProperty("version").GetInt32());
+        Assert.Empty(await _client.ReadAsync(mark));
+    }
+
+    private async Task<JsonElement> PatchAsync(Guid id, int version, string body)
+    {
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/claims/{id}") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/merge-patch+json") };
+        patch.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{version}\""));
+        return await (await _client.SendAsync(patch)).ReadJsonAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task DeletingAClaimWritesOnlyItsTombstone()
     {
         var source = await _client.SourceAsync();
