@@ -30,6 +30,12 @@ public sealed class WebhookWorker : BackgroundService
     /// <summary>The most of a receiver's answer read (for the attempt log's error), so that a huge answer costs nothing.</summary>
     public const int MaxAnswerRead = 1024;
 
+    /// <summary>
+    /// A claimed delivery's lease is the attempt's timeout and this: time to record the outcome.
+    /// A worker that dies mid-send leaves the delivery to others once the lease ends.
+    /// </summary>
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
+
     private readonly NpgsqlDataSource _db;
     private readonly EventNotifications _notifications;
     private readonly WebhooksOptions _options;
@@ -211,7 +217,7 @@ public sealed class WebhookWorker : BackgroundService
                 RETURNING d.id, d.webhook_id, d.message_id, d.payload, d.attempt, d.retries_from, w.url, w.secret,
                     CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret
                 """,
-                new { batch = BatchSize, lease = _options.Timeout + TimeSpan.FromSeconds(30) }, cancellationToken: ct))).AsList();
+                new { batch = BatchSize, lease = _options.Timeout + LeaseMargin }, cancellationToken: ct))).AsList();
         }
 
         await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery, ct)));
