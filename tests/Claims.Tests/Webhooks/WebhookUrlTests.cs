@@ -1,5 +1,6 @@
 using Claims.Api.Webhooks;
 using Claims.Tests.Infrastructure;
+using Npgsql;
 
 namespace Claims.Tests;
 
@@ -30,7 +31,7 @@ public sealed class WebhookUrlTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Contains(named, problem.Str("detail"));
         Assert.Contains("not a public address", problem.Str("detail"));
         var list = await (await _admin.GetAsync("/webhooks?limit=200")).Content.ReadAsStringAsync();
-        Assert.DoesNotContain(new Uri(url).Host, list);
+        Assert.DoesNotContain(url, list);
     }
 
     [Fact]
@@ -57,6 +58,45 @@ public sealed class WebhookUrlTests(ApiFactory api) : IClassFixture<ApiFactory>
         var created = await (await _admin.PostAsJsonAsync("/webhooks", new { url = "https://93.184.215.14/hook" })).ReadJsonAsync(HttpStatusCode.Created);
 
         Assert.Equal("https://93.184.215.14/hook", created.GetProperty("webhook").Str("url"));
+    }
+
+    [Fact]
+    public async Task EachDeliveryChecksTheAddressAgainSoThatAHostThatNowResolvesInsideIsNeverCalled()
+    {
+        await using var receiver = new WebhookReceiver();
+        var inside = receiver.NewUrl();
+        var created = await (await _admin.PostAsJsonAsync("/webhooks", new { url = "https://93.184.215.14/hook", claimId = Guid.NewGuid() }))
+            .ReadJsonAsync(HttpStatusCode.Created);
+        var id = created.GetProperty("webhook").Id();
+        // As if its DNS now answered with a loopback address: the same host name, pointed inside.
+        await using (var connection = new NpgsqlConnection(api.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("UPDATE webhooks SET url = @url WHERE id = @id", connection);
+            command.Parameters.AddWithValue("url", inside.Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+            command.Parameters.AddWithValue("id", id);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await (await _admin.PostAsync($"/webhooks/{id}/test", null)).ReadJsonAsync(HttpStatusCode.Accepted);
+
+        for (var i = 0; ; i++)
+        {
+            var delivery = (await (await _admin.GetAsync($"/webhooks/{id}/deliveries")).ReadJsonAsync(HttpStatusCode.OK)).Items().Single();
+            if (delivery.GetProperty("attemptLog").GetArrayLength() > 0)
+            {
+                var attempt = delivery.GetProperty("attemptLog")[0];
+                Assert.Equal(JsonValueKind.Null, attempt.GetProperty("statusCode").ValueKind);
+                Assert.Contains("not a public address", attempt.Str("error"));
+                Assert.Equal("pending", delivery.Str("status"));
+                break;
+            }
+
+            Assert.True(i < 150, $"No attempt was recorded within 15 s: {delivery}");
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(receiver.ReceivedAt(inside));
     }
 
     [Theory]

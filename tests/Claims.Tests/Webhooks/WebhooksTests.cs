@@ -225,25 +225,5 @@ public sealed class WebhooksTests(WebhooksTests.Fixture fixture) : IClassFixture
         }
     }
 
-    /// <summary>The app with loopback receivers allowed, quick retries and polls, and the receiver.</summary>
-    public sealed class Fixture : IAsyncLifetime
-    {
-        public ApiFactory Api { get; } = new();
-
-        public WebhookReceiver Receiver { get; } = new();
-
-        public async Task InitializeAsync()
-        {
-            await ((IAsyncLifetime)Api).InitializeAsync();
-            Api.Settings["Webhooks:AllowPrivateNetworks"] = "true";
-            Api.Settings["Webhooks:RetrySchedule"] = "0.2,0.2,0.2";
-            Api.Settings["Webhooks:PollSeconds"] = "0.1";
-        }
-
-        public async Task DisposeAsync()
-        {
-            await ((IAsyncLifetime)Api).DisposeAsync();
-            await Receiver.DisposeAsync();
-        }
-    }
+    public sealed class Fixture : WebhookApp;
 }
