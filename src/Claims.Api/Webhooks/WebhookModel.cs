@@ -65,7 +65,7 @@ public enum DeliveryStatus
     Succeeded,
     /// <summary>Every attempt of the retry schedule failed, or the receiver answered 410 Gone.</summary>
     Failed,
-    /// <summary>The subscription was disabled while the delivery waited; POST .../retry sends it again once the subscription is enabled.</summary>
+    /// <summary>The subscription was disabled (410, or failing for days) while the delivery waited; it is not sent.</summary>
     Abandoned,
 }
 

@@ -31,6 +31,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _scripts = new();
     private readonly ConcurrentDictionary<string, int> _always = new();
+    private readonly ConcurrentDictionary<string, string> _redirects = new();
     private readonly ConcurrentQueue<ReceivedWebhook> _received = new();
     private readonly Task _loop;
 
@@ -58,6 +59,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         var url = NewUrl();
         _always[new Uri(url).AbsolutePath] = status;
+        return url;
+    }
+
+    /// <summary>A new path that answers every request with 307 Temporary Redirect to <paramref name="target"/>.</summary>
+    public string NewUrlRedirectingTo(string target)
+    {
+        var url = NewUrlAlways(307);
+        _redirects[new Uri(url).AbsolutePath] = target;
         return url;
     }
 
@@ -110,6 +119,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         _received.Enqueue(new ReceivedWebhook(path, context.Request.Headers["webhook-id"] ?? "", context.Request.Headers["webhook-timestamp"] ?? "",
             context.Request.Headers["webhook-signature"] ?? "", body, status));
         context.Response.StatusCode = status;
+        if (_redirects.TryGetValue(path, out var target))
+        {
+            context.Response.RedirectLocation = target;
+        }
+
         var answer = Encoding.UTF8.GetBytes(status < 300 ? "ok" : $"scripted {status}");
         await context.Response.OutputStream.WriteAsync(answer);
         context.Response.Close();

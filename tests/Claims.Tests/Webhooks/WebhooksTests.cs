@@ -167,6 +167,23 @@ public sealed class WebhooksTests(WebhooksTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task ARedirectIsNotFollowedButCountsAsAFailedAttempt()
+    {
+        var target = Receiver.NewUrl();
+        var url = Receiver.NewUrlRedirectingTo(target);
+        var (id, _) = await RegisterAsync(url, Guid.NewGuid(), "claim.deleted");
+
+        await (await _admin.PostAsync($"/webhooks/{id}/test", null)).ReadJsonAsync(HttpStatusCode.Accepted);
+
+        var failed = await OnlyDeliveryAsync(id, "failed");
+        var log = failed.GetProperty("attemptLog").EnumerateArray().ToList();
+        Assert.Equal(4, log.Count);
+        Assert.All(log, attempt => Assert.Equal(307, attempt.GetProperty("statusCode").GetInt32()));
+        Assert.Equal(4, Receiver.ReceivedAt(url).Count);
+        Assert.Empty(Receiver.ReceivedAt(target));
+    }
+
+    [Fact]
     public async Task UnknownSubscriptionsAndDeliveriesAre404ProblemsAndABadBodyNamesItsFields()
     {
         var missing = Guid.NewGuid();
