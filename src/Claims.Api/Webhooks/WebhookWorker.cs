@@ -74,6 +74,7 @@ public sealed class WebhookWorker : BackgroundService
     {
         _logger.LogInformation("Webhook deliveries started");
         var poll = TimeSpan.FromSeconds(_options.PollSeconds);
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Taken before the round: what commits or is queued during it still wakes the next.
@@ -83,6 +84,7 @@ public sealed class WebhookWorker : BackgroundService
             {
                 await FanOutAsync(stoppingToken);
                 busy = await SendDueAsync(stoppingToken) == BatchSize;
+                failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -90,7 +92,12 @@ public sealed class WebhookWorker : BackgroundService
             }
             catch (Exception e)
             {
-                _logger.LogWarning(e, "A webhook round failed; the next one tries again");
+                // While the database is away: one warning, then one a minute or so, and rounds
+                // spaced out up to 30 s instead of a stack trace every poll.
+                if (failures++ % 60 == 0)
+                {
+                    _logger.LogWarning(e, "A webhook round failed ({Failures} in a row); the next one tries again", failures);
+                }
             }
 
             if (busy)
@@ -100,7 +107,8 @@ public sealed class WebhookWorker : BackgroundService
 
             try
             {
-                await wake.WaitAsync(poll, stoppingToken);
+                var backoff = failures == 0 ? poll : TimeSpan.FromSeconds(Math.Min(30, _options.PollSeconds * Math.Pow(2, Math.Min(failures, 10))));
+                await (failures == 0 ? wake : Task.Delay(backoff, stoppingToken)).WaitAsync(backoff, stoppingToken);
             }
             catch (TimeoutException)
             {
