@@ -14,6 +14,7 @@ CREATE TABLE events (
     subject  uuid NOT NULL,
     -- The claim the event concerns, for the claimId filter; null for sources.
     claim_id uuid,
+    -- Set by the trigger too, once the position is taken.
     time     timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- The API key's name, as in created_by.
     actor    text CHECK (char_length(actor) <= 100),
@@ -29,18 +30,23 @@ CREATE INDEX events_time_idx ON events (time);
 
 -- Commit order. A plain sequence hands out numbers in the order transactions ask, not the order
 -- they commit: 41 may commit after 42, and a reader that already saw 42 would skip 41 for ever.
--- So the number is taken under a transaction-scoped advisory lock, held until COMMIT or ROLLBACK.
--- PostgreSQL makes a commit visible before it releases the transaction's locks, so the next
--- writer gets its number only after this one is visible (or gone): positions become visible in
--- increasing order, and a reader that saw N can never later find a new event below N. A rollback
--- leaves a harmless gap. The cost is that writers of events queue from their first event to
--- their COMMIT, so every write path appends its events as its LAST statement before COMMIT.
--- Key 7274012 is this lock's alone (migrations hold 727274; Idempotency-Keys lock hashes of their own).
+-- So a writer takes its number under a transaction-scoped advisory lock in SHARED mode, held
+-- until COMMIT or ROLLBACK: writers do not wait for each other (their commits still share WAL
+-- flushes). A reader (EventStore.ReadAsync) first takes the same lock EXCLUSIVELY, which waits
+-- until every writer that already holds a number has committed or rolled back and keeps new
+-- writers from taking one; it then reads only up to the sequence's last value. Every position up
+-- to there belongs to a finished transaction, so what the reader sees below it can never be
+-- joined later by a smaller number: a reader that saw N never finds a new event below N. A
+-- rollback leaves a harmless gap. Writers hold the lock from their first event to their COMMIT,
+-- so every write path appends its events as its LAST statement before COMMIT, keeping readers'
+-- waits short. The two-key form (7274, 12) cannot meet the one-key locks of migrations (727274)
+-- or of Idempotency-Keys (hashes).
 CREATE FUNCTION events_assign_position() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    PERFORM pg_advisory_xact_lock(7274012);
+    PERFORM pg_advisory_xact_lock_shared(7274, 12);
     NEW.position := nextval('events_position_seq');
+    NEW.time := clock_timestamp();
     RETURN NEW;
 END
 $fn$;

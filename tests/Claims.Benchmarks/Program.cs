@@ -1,6 +1,7 @@
 using Claims.Benchmarks;
 
 // generate --claims N | run [--quick] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
+// | events [--seconds 15] [--write-readme]
 var writeReadme = args.Contains("--write-readme");
 switch (args.FirstOrDefault())
 {
@@ -9,6 +10,8 @@ switch (args.FirstOrDefault())
         return await BenchmarkRun.SoakAsync(TimeSpan.FromMinutes(double.TryParse(Option(args, "--minutes"), out var minutes) ? minutes : 2), writeReadme, Console.Out);
     case "fuzz":
         return await BenchmarkRun.FuzzAsync(int.TryParse(Option(args, "--requests"), out var requests) ? requests : 100_000, writeReadme, Console.Out);
+    case "events":
+        return await BenchmarkRun.EventsAsync(TimeSpan.FromSeconds(double.TryParse(Option(args, "--seconds"), out var seconds) ? seconds : 15), writeReadme, Console.Out);
 }
 
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Claims");
@@ -34,7 +37,7 @@ switch (args.FirstOrDefault())
     case "run":
         return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     default:
-        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme]");
+        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme]");
         return 2;
 }
 

@@ -123,12 +123,27 @@ public static partial class BenchmarkRun
             output.WriteLine($"Publishing the API to {setup._folder} ...");
             var published = Path.Combine(setup._folder, "api");
             await RunProcessAsync("dotnet", ["publish", Path.Combine(RepositoryRoot(), "src", "Claims.Api"), "-c", "Release", "-o", published, "--nologo", "-v", "q"], null);
-            var settings = ApiHost.Settings(setup.ConnectionString, Key);
+            setup._published = Path.Combine(published, "Claims.Api.dll");
+            setup.Api = await setup.StartApiAsync(new Dictionary<string, string?>());
+            return setup;
+        }
+
+        private string _published = "";
+
+        /// <summary>Another process of the published API on the same database, with settings of its own.</summary>
+        public async Task<ApiHost> StartApiAsync(IReadOnlyDictionary<string, string?> extra)
+        {
+            var settings = ApiHost.Settings(ConnectionString, Key);
             settings["Database__MigrateOnStartup"] = "false";
             settings["Logging__LogLevel__Default"] = "Warning";
-            setup.Api = new ApiHost(Path.Combine(published, "Claims.Api.dll"), settings);
-            await setup.Api.StartAsync(TimeSpan.FromSeconds(60));
-            return setup;
+            foreach (var (name, value) in extra)
+            {
+                settings[name] = value;
+            }
+
+            var api = new ApiHost(_published, settings);
+            await api.StartAsync(TimeSpan.FromSeconds(60));
+            return api;
         }
 
         public Task StopDatabaseAsync() => LocalPostgres.StopAsync(Path.Combine(_folder, "postgres"));

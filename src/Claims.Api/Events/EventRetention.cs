@@ -11,6 +11,13 @@ public sealed class EventsOptions
 
     /// <summary>How often the purge runs, in seconds (default an hour).</summary>
     public int PurgeIntervalSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// Whether writes record their events (default true). Off only to measure what the outbox
+    /// costs: the benchmark compares the same build both ways. Off, the feed, the stream and
+    /// webhooks see nothing.
+    /// </summary>
+    public bool Write { get; set; } = true;
 }
 
 /// <summary>

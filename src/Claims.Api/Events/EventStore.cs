@@ -50,16 +50,23 @@ public static class EventStore
             conditions += " AND claim_id = @claimId";
         }
 
-        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+        // One round trip, one implicit transaction: the first statement waits until every writer
+        // that holds a position has finished (db/0006_events.sql), and holds new writers back
+        // until the read is done; the second reads, with a snapshot taken after that wait, only
+        // positions that the sequence had handed out by then.
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
+            SELECT pg_advisory_xact_lock(7274, 12);
             SELECT position, type, subject, claim_id, time, actor, data::text AS data
             FROM events
-            WHERE {conditions}
+            WHERE {conditions} AND position <= (SELECT last_value FROM events_position_seq)
             ORDER BY position
             LIMIT @limit
             """,
             new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
             cancellationToken: ct));
+        await results.ReadAsync<object>();
+        var rows = await results.ReadAsync<Row>();
         return [.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))];
     }
 }
@@ -67,16 +74,17 @@ public static class EventStore
 /// <summary>
 /// Appends events in the transaction of the change they record: all of a write's events in one
 /// statement, which must be the write's LAST statement before COMMIT, because it takes the lock
-/// that orders positions by commit and holds it until the transaction ends (db/0006_events.sql).
+/// (shared with other writers) that readers wait on, and holds it until the transaction ends
+/// (db/0006_events.sql).
 /// </summary>
-public sealed class EventLog(IOptions<JsonOptions> json)
+public sealed class EventLog(IOptions<JsonOptions> json, IOptions<EventsOptions> events)
 {
     public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, NewEvent change, CancellationToken ct) =>
         AppendAsync(connection, transaction, actor, [change], ct);
 
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, IReadOnlyList<NewEvent> changes, CancellationToken ct)
     {
-        if (changes.Count == 0)
+        if (changes.Count == 0 || !events.Value.Write)
         {
             return;
         }

@@ -30,13 +30,19 @@ public sealed class EventRetentionTests : IClassFixture<ApiFactory>
                 var id = Guid.NewGuid();
                 old.Add(id);
                 await using var insert = new NpgsqlCommand(
-                    "INSERT INTO events (type, subject, time, actor, data) VALUES ('source.deleted', @id, now() - interval '3 days', 'old', jsonb_build_object('id', @id))", connection);
+                    """
+                    INSERT INTO events (type, subject, actor, data) VALUES ('source.deleted', @id, 'old', jsonb_build_object('id', @id));
+                    UPDATE events SET time = now() - interval '3 days' WHERE subject = @id
+                    """, connection);
                 insert.Parameters.AddWithValue("id", id);
                 await insert.ExecuteNonQueryAsync();
             }
 
             await using var young = new NpgsqlCommand(
-                "INSERT INTO events (type, subject, time, actor, data) VALUES ('source.deleted', gen_random_uuid(), now() - interval '1 day', 'young', '{}')", connection);
+                """
+                INSERT INTO events (type, subject, actor, data) VALUES ('source.deleted', gen_random_uuid(), 'young', '{}');
+                UPDATE events SET time = now() - interval '1 day' WHERE actor = 'young'
+                """, connection);
             await young.ExecuteNonQueryAsync();
         }
 
