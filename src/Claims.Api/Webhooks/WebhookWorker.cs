@@ -158,13 +158,11 @@ public sealed class WebhookWorker : BackgroundService
             return;
         }
 
-        // Read before the events: once a position is visible, every smaller one has committed or
-        // never will (db/0006_events.sql), so a short read has seen every match up to it.
-        var newest = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT coalesce(max(position), 0) FROM events", transaction: transaction, cancellationToken: ct));
-        var filter = new EventFilter(WebhookRules.Types(hook.EventTypes), hook.ClaimId);
-        var events = await EventStore.ReadAsync(connection, filter, hook.LastPosition, FanOutBatch, ct);
-        var reached = events.Count == FanOutBatch ? events[^1].Position : Math.Max(newest, events.Count > 0 ? events[^1].Position : 0);
+        // On a connection of its own, outside this transaction: the read holds event writers back
+        // until its transaction ends, which must not last while the deliveries are written.
+        var (events, horizon) = await EventStore.ReadToHorizonAsync(_db, new EventFilter(WebhookRules.Types(hook.EventTypes), hook.ClaimId), hook.LastPosition, FanOutBatch, ct);
+        // A short read saw every match up to the horizon: move on to it, past the events that do not match.
+        var reached = events.Count == FanOutBatch ? events[^1].Position : Math.Max(horizon, hook.LastPosition);
         if (events.Count > 0)
         {
             var ids = events.Select(_ => Guid.CreateVersion7()).ToArray();

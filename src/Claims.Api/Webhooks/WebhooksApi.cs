@@ -1,6 +1,7 @@
 using Claims.Api.Auth;
 using Claims.Api.Data;
 using Claims.Api.Errors;
+using Claims.Api.Events;
 using Claims.Api.Http;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -91,15 +92,16 @@ public static class WebhooksApi
         }
 
         var secret = WebhookRules.NewSecret();
+        // Every event up to the horizon has committed (or never will) by now, and every later one
+        // commits after this moment: the subscription receives exactly those.
+        var start = (await EventStore.ReadToHorizonAsync(db, EventFilter.All, long.MaxValue, 1, ct)).Horizon;
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
-        // Positions become visible in commit order, so what follows the newest visible one now is
-        // exactly what commits after this subscription.
         var row = await connection.QuerySingleAsync<WebhookRow>(new CommandDefinition(
             $"""
             INSERT INTO webhooks (id, url, event_types, claim_id, secret, created_by, last_position)
-            VALUES (@id, @url, @types, @claimId, @secret, @createdBy, (SELECT coalesce(max(position), 0) FROM events))
+            VALUES (@id, @url, @types, @claimId, @secret, @createdBy, @start)
             RETURNING {WebhookRow.Columns}
             """,
             new
@@ -110,6 +112,7 @@ public static class WebhooksApi
                 claimId = request.ClaimId,
                 secret,
                 createdBy = Caller.Name(http.User),
+                start,
             },
             transaction, cancellationToken: ct));
         await commit.RunAsync();
