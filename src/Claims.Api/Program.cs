@@ -11,6 +11,7 @@ using Claims.Api.Sources;
 using Claims.Api.Stats;
 using Claims.Api.Validation;
 using Claims.Api.Verification;
+using Claims.Api.Webhooks;
 
 // Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `health [url]` asks a
 // running API whether it is ready (the container's health check); anything else runs the API.
@@ -44,6 +45,7 @@ builder.Services.AddClaimsApi(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
 builder.Services.AddEventStream(builder.Configuration);
+builder.Services.AddWebhooks(builder.Configuration);
 
 var app = builder.Build();
 
@@ -67,6 +69,7 @@ api.MapStats();
 api.MapKeys();
 api.MapEvents();
 api.MapEventStream();
+api.MapWebhooks();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -88,14 +88,7 @@ public static class KeysApi
             return PageExtensions.BadCursor();
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<ApiKeyRow>(new CommandDefinition(
-            $"""
-            SELECT id, name, role, created_at, revoked_at FROM api_keys
-            {(after is null ? "" : "WHERE (created_at, id) < (@At, @Id)")}
-            ORDER BY created_at DESC, id DESC LIMIT @Take
-            """,
-            new { Take = page.Size + 1, after?.At, after?.Id }, cancellationToken: ct))).AsList();
+        var rows = await db.NewestFirstAsync<ApiKeyRow>("SELECT id, name, role, created_at, revoked_at FROM api_keys", after, page.Size, ct);
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToKey(), r => new TimeKey(r.CreatedAt, r.Id), cursors, scope));
     }
 

@@ -53,6 +53,9 @@ public static class ProblemTypes
     public static readonly ProblemType BadRequest = new("bad-request", 400, "The request could not be read.",
         "The request is malformed in a way that no more specific problem describes; detail says how. Fix the request; sent unchanged, it gets the same answer.");
 
+    public static readonly ProblemType WebhookUrlRefused = new("webhook-url-refused", 400, "The webhook URL may not be called.",
+        "A webhook receiver must be an https URL whose host resolves only to public addresses: loopback, private, link-local, shared (100.64/10), multicast and unspecified addresses are refused, so that webhooks cannot reach into the network the API runs in; so are hosts that do not resolve. detail says which rule the URL broke. Nothing was stored. Register a public https URL.");
+
     public static readonly ProblemType Unauthenticated = new("unauthenticated", 401, "An API key is required.",
         "The request has no X-Api-Key header, or the key it holds is unknown or revoked. Send a valid key in X-Api-Key. An administrator mints keys with POST /admin/keys or the `keys create` verb; the secret is shown only once.");
 
@@ -82,6 +85,9 @@ public static class ProblemTypes
 
     public static readonly ProblemType SourceStillCited = new("source-still-cited", 409, "The source is still cited.",
         "Evidence items still refer to the source, so deleting it would leave claims with evidence from nowhere; detail says how many. Nothing was changed. Remove those evidence items from their claims first (GET /sources/{id}/claims lists the claims), then delete the source.");
+
+    public static readonly ProblemType WebhookDisabled = new("webhook-disabled", 409, "The webhook is disabled.",
+        "The subscription was disabled (its receiver answered 410 Gone, or its deliveries failed for days; detail says which and when), so nothing is sent to it. Nothing was changed. Register the receiver again with POST /webhooks once it works.");
 
     public static readonly ProblemType IdempotencyKeyInFlight = new("idempotency-key-in-flight", 409, "A request with this Idempotency-Key is still being processed.",
         "Another request with the same Idempotency-Key, from the same API key, is running right now. Wait for it to finish, then retry with the same key: you get its answer, replayed, with Idempotent-Replayed: true.");
@@ -134,9 +140,9 @@ public static class ProblemTypes
     /// <summary>Every type, in order of status.</summary>
     public static readonly IReadOnlyList<ProblemType> All =
     [
-        InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, Unauthenticated, Forbidden, NotFound, MethodNotAllowed,
+        InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, NotFound, MethodNotAllowed,
         RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
-        IdempotencyKeyInFlight, StateConflict, ConcurrentChange, VersionMismatch, BodyTooLarge, UnsupportedMediaType, IdempotencyKeyReused,
+        WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, VersionMismatch, BodyTooLarge, UnsupportedMediaType, IdempotencyKeyReused,
         IfMatchRequired, RateLimited, TooManyFailedKeys, InternalError, DatabaseUnavailable, DatabaseBusy, DeadlineExceeded, NotReady,
         CommitUnconfirmed,
     ];

@@ -6,7 +6,7 @@ namespace Claims.Api.Events;
 /// <summary>
 /// This instance's one listener for committed events (the events table's trigger notifies
 /// <see cref="Channel"/> with each new position, whichever instance or session wrote it). It holds
-/// no events: a notice only wakes the live streams, which then read the table after their own
+/// no events: a notice only wakes the live streams (and the webhook worker), which then read the table after their own
 /// position. So a lost notice delays a stream until its next catch-up read and never drops an
 /// event, and however many streams there are, memory does not grow with what they have not read.
 /// </summary>

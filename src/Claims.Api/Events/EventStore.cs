@@ -20,6 +20,9 @@ public sealed record StoredEvent(long Position, EventType Type, Guid Subject, Gu
     }
 }
 
+/// <summary>A read of the events table: the events, and the position up to which it saw every event (see <see cref="EventStore.ReadToHorizonAsync"/>).</summary>
+public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon);
+
 /// <summary>
 /// Reads the events table in position order, for the feed and the live stream. Positions become
 /// visible in increasing order (see db/0006_events.sql), so a reader that asks for what follows
@@ -37,7 +40,24 @@ public static class EventStore
     }
 
     /// <inheritdoc cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct)
+    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct) =>
+        (await ReadCoreAsync(connection, filter, after, limit, ct)).Events;
+
+    /// <summary>
+    /// The events as <see cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
+    /// reads them, and the horizon of the read: the last position handed out when it read, every
+    /// one up to there finished. When fewer than <paramref name="limit"/> events come back, every
+    /// event up to the horizon that passes the filter is among them, so a reader that filters
+    /// (a webhook's fan-out) may move on to the horizon, past the events it does not want.
+    /// Call it outside a transaction of its own: the read holds writers back until its transaction ends.
+    /// </summary>
+    public static async Task<EventRead> ReadToHorizonAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await ReadCoreAsync(connection, filter, after, limit, ct);
+    }
+
+    private static async Task<EventRead> ReadCoreAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct)
     {
         var conditions = "position > @after";
         if (filter.Types.Count > 0)
@@ -57,6 +77,7 @@ public static class EventStore
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT pg_advisory_xact_lock(7274, 12);
+            SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position_seq;
             SELECT position, type, subject, claim_id, time, actor, data::text AS data
             FROM events
             WHERE {conditions} AND position <= (SELECT last_value FROM events_position_seq)
@@ -66,8 +87,10 @@ public static class EventStore
             new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
             cancellationToken: ct));
         await results.ReadAsync<object>();
+        // The lock keeps new writers from taking a number, so this is the last value the read below compares with.
+        var horizon = await results.ReadSingleAsync<long>();
         var rows = await results.ReadAsync<Row>();
-        return [.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))];
+        return new EventRead([.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))], horizon);
     }
 }
 

@@ -103,6 +103,22 @@ public static class PageExtensions
         return await results.ReadSingleAsync<bool>() ? (await results.ReadAsync<TRow>()).AsList() : null;
     }
 
+    /// <summary>
+    /// The rows of a page of a whole table, newest first by (created_at, id), one more than
+    /// <paramref name="size"/> (see <see cref="ToPage"/>). <paramref name="select"/> is "SELECT columns FROM table".
+    /// </summary>
+    public static async Task<List<TRow>> NewestFirstAsync<TRow>(this NpgsqlDataSource db, string select, TimeKey? after, int size, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<TRow>(new CommandDefinition(
+            $"""
+            {select}
+            {(after is null ? "" : "WHERE (created_at, id) < (@At, @Id)")}
+            ORDER BY created_at DESC, id DESC LIMIT @Take
+            """,
+            new { Take = size + 1, after?.At, after?.Id }, cancellationToken: ct))).AsList();
+    }
+
     public static ValidationProblem BadCursor() =>
         Problems.Invalid("cursor", CursorProtector.InvalidMessage);
 }

@@ -20,6 +20,7 @@ public sealed class OpenApiDocumentFilter(IWebHostEnvironment environment) : IDo
         ["Sources"] = "People, outlets, agencies and documents, with their reliability grade, and the claims each one is cited for.",
         ["Stats"] = "Counts for dashboards.",
         ["Events"] = "Every change to claims, evidence and sources as a CloudEvent, in commit order: the feed to page through with after=, and the same events live as Server-Sent Events, so that a client stays in sync without polling the lists.",
+        ["Webhooks"] = "Signed pushes of the same events to a partner's https URL (Standard Webhooks 1.0): subscriptions, their secrets, and each delivery's attempts (admin only).",
         ["Admin"] = "API keys and their roles (admin only).",
         ["Health"] = "Liveness and readiness probes for orchestrators and load balancers; no key needed.",
         ["Problems"] = "The kinds of error the API answers with, one page each; no key needed.",

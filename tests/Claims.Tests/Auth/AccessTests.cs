@@ -48,6 +48,14 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/admin/keys", "admin"),
         ("POST", "/admin/keys", "admin"),
         ("DELETE", "/admin/keys/{id:guid}", "admin"),
+        ("GET", "/webhooks", "admin"),
+        ("POST", "/webhooks", "admin"),
+        ("GET", "/webhooks/{id:guid}", "admin"),
+        ("DELETE", "/webhooks/{id:guid}", "admin"),
+        ("POST", "/webhooks/{id:guid}/rotate-secret", "admin"),
+        ("POST", "/webhooks/{id:guid}/test", "admin"),
+        ("GET", "/webhooks/{id:guid}/deliveries", "admin"),
+        ("POST", "/webhooks/{id:guid}/deliveries/{deliveryId:guid}/retry", "admin"),
     ];
 
     private static readonly string[] Roles = ["reader", "reporter", "editor", "admin"];
@@ -475,14 +483,27 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         var evidence = (await (await _admin.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(source, "mentions", "there is evidence")))
             .ReadJsonAsync(HttpStatusCode.Created)).Id();
         var key = (await CreateKeyAsync("Matrix victim", "reader")).Id;
-        var id = route.StartsWith("/sources", StringComparison.Ordinal) ? unused : route.StartsWith("/admin", StringComparison.Ordinal) ? key : claim;
+        var id = route.StartsWith("/sources", StringComparison.Ordinal) ? unused
+            : route.StartsWith("/admin", StringComparison.Ordinal) ? key
+            : route.StartsWith("/webhooks", StringComparison.Ordinal) ? await WebhookAsync()
+            : claim;
         var url = route.Replace("{id:guid}", id.ToString(), StringComparison.Ordinal)
-            .Replace("{evidenceId:guid}", evidence.ToString(), StringComparison.Ordinal);
+            .Replace("{evidenceId:guid}", evidence.ToString(), StringComparison.Ordinal)
+            .Replace("{deliveryId:guid}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
         return new Target(route, url, source, claim);
+    }
+
+    /// <summary>A subscription to a public address for a claim that does not exist: it never gets an event.</summary>
+    private async Task<Guid> WebhookAsync()
+    {
+        var response = await _admin.PostAsJsonAsync("/webhooks", Target.Webhook);
+        return (await response.ReadJsonAsync(HttpStatusCode.Created)).GetProperty("webhook").Id();
     }
 
     private sealed record Target(string Route, string Url, Guid Source, Guid Claim)
     {
+        public static readonly object Webhook = new { url = "https://93.184.215.14/claims-hook", claimId = Guid.NewGuid() };
+
         public HttpRequestMessage Request(string method)
         {
             var request = new HttpRequestMessage(new HttpMethod(method), Route == "/claims/similar" ? $"{Url}?text={Uri.EscapeDataString(Story.Training)}" : Url);
@@ -494,6 +515,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
                 ("POST", "/claims/statuses") => new { ids = new[] { Claim } },
                 ("PUT", "/claims/{id:guid}/status") => new { status = "in_review", note = "Seeking a second source." },
                 ("POST", "/admin/keys") => new { name = "Matrix minted", role = "reader" },
+                ("POST", "/webhooks") => Webhook,
                 _ => null,
             };
             if (body is not null)
