@@ -19,9 +19,20 @@ public static partial class BenchmarkRun
     private const int EventWriters = 16;
     private const int ClaimsPerWriter = 4;
 
-    public static async Task<int> EventsAsync(TimeSpan duration, bool writeReadme, TextWriter output)
+    /// <param name="withoutNotify">A diagnosis, not a figure to publish: the NOTIFY trigger switched off, to see what NOTIFY costs writers (the stream then hears of events only at its catch-up reads).</param>
+    public static async Task<int> EventsAsync(TimeSpan duration, bool writeReadme, TextWriter output, bool withoutNotify = false)
     {
         await using var setup = await ReliabilitySetup.StartAsync("claims_events", output);
+        if (withoutNotify)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(setup.ConnectionString);
+            await connection.OpenAsync();
+            await using var disable = new Npgsql.NpgsqlCommand("ALTER TABLE events DISABLE TRIGGER events_notify", connection);
+            await disable.ExecuteNonQueryAsync();
+            output.WriteLine("NOTIFY switched off for this run (diagnosis only).");
+            writeReadme = false;
+        }
+
         var claims = await CreateClaimsAsync(setup.Api, EventWriters * ClaimsPerWriter);
 
         output.WriteLine($"Status changes for {duration.TotalSeconds:F0} s each: {EventWriters} writers, {ClaimsPerWriter} claims each, with events, without, with again ...");
@@ -32,9 +43,12 @@ public static partial class BenchmarkRun
         var off = await MeasureStatusChangesAsync(without, claims, duration, expectEvents: false);
         output.WriteLine($"  without the outbox write: {off}");
         without.Dispose();
-        using var again = await setup.StartApiAsync(new Dictionary<string, string?>());
+        // The receiver of the webhook scenario listens on loopback.
+        using var again = await setup.StartApiAsync(new Dictionary<string, string?> { ["Webhooks__AllowPrivateNetworks"] = "true" });
         var second = await MeasureStatusChangesAsync(again, claims, duration, expectEvents: true);
         output.WriteLine($"  with events again: {second}");
+        var hooks = await MeasureWebhookDeliveriesAsync(again);
+        output.WriteLine($"  {hooks}");
 
         var on = (first.PerSecond + second.PerSecond) / 2;
         var ratio = on / off.PerSecond;
@@ -47,7 +61,7 @@ public static partial class BenchmarkRun
             $"status changes {on:N0}/s with events (runs {first.PerSecond:N0} and {second.PerSecond:N0}) vs {off.PerSecond:N0}/s without the outbox write: " +
             $"ratio {ratio:F2} (target ≥ 0.80: {(ratio >= 0.8 ? "met" : "**not met**")}); " +
             $"write to SSE arrival over {latencies.Count:N0} events: p50 {p50:F1} ms, p99 {p99:F1} ms (target < 200 ms: {(p99 < 200 ? "met" : "**not met**")}); " +
-            $"{failures} failed requests; {first.Missing + second.Missing} events not seen by the subscriber.");
+            $"{failures} failed requests; {first.Missing + second.Missing} events not seen by the subscriber; {hooks}.");
         output.WriteLine(text);
         if (writeReadme)
         {
@@ -55,7 +69,7 @@ public static partial class BenchmarkRun
         }
 
         // Without the outbox write the subscriber must hear nothing: else the baseline wrote events.
-        return failures == 0 && first.Missing + second.Missing == 0 && off.Latencies.Count == 0 ? 0 : 1;
+        return failures == 0 && first.Missing + second.Missing == 0 && off.Latencies.Count == 0 && hooks.Received == WebhookEvents ? 0 : 1;
     }
 
     private sealed record StatusChangeRun(double PerSecond, int Failures, List<double> Latencies, int Missing)

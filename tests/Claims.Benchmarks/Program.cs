@@ -11,7 +11,8 @@ switch (args.FirstOrDefault())
     case "fuzz":
         return await BenchmarkRun.FuzzAsync(int.TryParse(Option(args, "--requests"), out var requests) ? requests : 100_000, writeReadme, Console.Out);
     case "events":
-        return await BenchmarkRun.EventsAsync(TimeSpan.FromSeconds(double.TryParse(Option(args, "--seconds"), out var seconds) ? seconds : 15), writeReadme, Console.Out);
+        return await BenchmarkRun.EventsAsync(TimeSpan.FromSeconds(double.TryParse(Option(args, "--seconds"), out var seconds) ? seconds : 15), writeReadme, Console.Out,
+            withoutNotify: args.Contains("--without-notify"));
 }
 
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Claims");

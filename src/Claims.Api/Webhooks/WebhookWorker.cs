@@ -75,6 +75,7 @@ public sealed class WebhookWorker : BackgroundService
         _logger.LogInformation("Webhook deliveries started");
         var poll = TimeSpan.FromSeconds(_options.PollSeconds);
         var failures = 0;
+        var fanOut = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Taken before the round: what commits or is queued during it still wakes the next.
@@ -82,8 +83,14 @@ public sealed class WebhookWorker : BackgroundService
             var busy = false;
             try
             {
-                await FanOutAsync(stoppingToken);
-                busy = await SendDueAsync(stoppingToken) == BatchSize;
+                if (fanOut)
+                {
+                    await FanOutAsync(stoppingToken);
+                }
+
+                // A subscription's deliveries go one at a time, so a round that sent anything may
+                // have made the next one due: go on at once rather than at the next poll.
+                busy = await SendDueAsync(stoppingToken) > 0;
                 failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -102,8 +109,13 @@ public sealed class WebhookWorker : BackgroundService
 
             if (busy)
             {
+                // Fan out again only when new events were announced: each fan-out read holds
+                // event writers back for a moment (see EventStore).
+                fanOut = wake.IsCompleted;
                 continue;
             }
+
+            fanOut = true;
 
             try
             {
