@@ -19,7 +19,7 @@ public static partial class BenchmarkRun
     private sealed record WebhookRun(double DeliveriesPerSecond, double Ceiling, int Backlog, int Received)
     {
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"webhook deliveries {DeliveriesPerSecond:N0}/s while draining a backlog of {Backlog:N0} vs {Ceiling:N0}/s sequential POSTs of the same bodies to the same receiver: ratio {DeliveriesPerSecond / Ceiling:F2}; {Received:N0} of {WebhookEvents:N0} delivered");
+            $"webhook deliveries {DeliveriesPerSecond:N0}/s while draining a backlog of {Backlog:N0} vs {Ceiling:N0}/s sequential POSTs of the same bodies to the same receiver: ratio {DeliveriesPerSecond / Ceiling:F3}; {Received:N0} of {WebhookEvents:N0} delivered");
     }
 
     /// <summary>Needs an API started with Webhooks:AllowPrivateNetworks (the receiver is on loopback).</summary>
