@@ -40,6 +40,14 @@ if (privateFolder is not null && verb is null)
     builder.UseDevelopmentAdminKey(Path.GetDirectoryName(privateFolder)!);
 }
 
+// Npgsql sends a cancellation (a command's timeout, a token cancelled) over a new connection, and
+// synchronously: while the database stalls, each background loop that times out (the listeners,
+// the webhook worker) holds a pool thread for as long as that connection attempt lasts. With the
+// pool's floor at the core count, two of them left the request deadline's 503s waiting a second
+// or two for a thread to be added; a higher floor starts threads at once instead.
+ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount * 8), completionPorts);
+
 builder.AddRequestLimits();
 builder.Services.AddClaimsApi(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
