@@ -19,32 +19,43 @@ public static partial class BenchmarkRun
     private const int EventWriters = 16;
     private const int ClaimsPerWriter = 4;
 
-    /// <param name="withoutNotify">A diagnosis, not a figure to publish: the NOTIFY trigger switched off, to see what NOTIFY costs writers (the stream then hears of events only at its catch-up reads).</param>
+    /// <param name="withoutNotify">A diagnosis, not a figure to publish: events numbered without NOTIFY (Events:Notify=false), to see what NOTIFY costs (the stream then hears of events only at its catch-up reads).</param>
     public static async Task<int> EventsAsync(TimeSpan duration, bool writeReadme, TextWriter output, bool withoutNotify = false)
     {
         await using var setup = await ReliabilitySetup.StartAsync("claims_events", output);
+        // Every API of the run numbers events without notifying when asked to.
+        Dictionary<string, string?> Settings(params (string Key, string Value)[] extra)
+        {
+            var settings = extra.ToDictionary(e => e.Key, e => (string?)e.Value);
+            if (withoutNotify)
+            {
+                settings["Events__Notify"] = "false";
+            }
+
+            return settings;
+        }
+
+        var api = setup.Api;
         if (withoutNotify)
         {
-            await using var connection = new Npgsql.NpgsqlConnection(setup.ConnectionString);
-            await connection.OpenAsync();
-            await using var disable = new Npgsql.NpgsqlCommand("ALTER TABLE events DISABLE TRIGGER events_notify", connection);
-            await disable.ExecuteNonQueryAsync();
+            api.Dispose();
+            api = await setup.StartApiAsync(Settings());
             output.WriteLine("NOTIFY switched off for this run (diagnosis only).");
             writeReadme = false;
         }
 
-        var claims = await CreateClaimsAsync(setup.Api, EventWriters * ClaimsPerWriter);
+        var claims = await CreateClaimsAsync(api, EventWriters * ClaimsPerWriter);
 
         output.WriteLine($"Status changes for {duration.TotalSeconds:F0} s each: {EventWriters} writers, {ClaimsPerWriter} claims each, with events, without, with again ...");
-        var first = await MeasureStatusChangesAsync(setup.Api, claims, duration, expectEvents: true);
+        var first = await MeasureStatusChangesAsync(api, claims, duration, expectEvents: true);
         output.WriteLine($"  with events: {first}");
-        setup.Api.Dispose();
-        using var without = await setup.StartApiAsync(new Dictionary<string, string?> { ["Events__Write"] = "false" });
+        api.Dispose();
+        using var without = await setup.StartApiAsync(Settings(("Events__Write", "false")));
         var off = await MeasureStatusChangesAsync(without, claims, duration, expectEvents: false);
         output.WriteLine($"  without the outbox write: {off}");
         without.Dispose();
         // The receiver of the webhook scenario listens on loopback.
-        using var again = await setup.StartApiAsync(new Dictionary<string, string?> { ["Webhooks__AllowPrivateNetworks"] = "true" });
+        using var again = await setup.StartApiAsync(Settings(("Webhooks__AllowPrivateNetworks", "true")));
         var second = await MeasureStatusChangesAsync(again, claims, duration, expectEvents: true);
         output.WriteLine($"  with events again: {second}");
         var hooks = await MeasureWebhookDeliveriesAsync(again);

@@ -115,7 +115,7 @@ public static class ClaimsApi
             var claim = (await ReadWithEvidenceAsync(connection, transaction, id, ct))!;
             var location = $"/claims/{id}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, claim, ct);
-            await events.AppendAsync(connection, transaction, author,
+            await events.AppendAsync(commit, author,
                 [new(EventType.ClaimCreated, id, id, claim), .. claim.Evidence!.Select(e => new NewEvent(EventType.EvidenceAdded, e.Id, id, e))], ct);
 
             await commit.RunAsync();
@@ -222,7 +222,7 @@ public static class ClaimsApi
         if (deleted == 1)
         {
             // Only the claim's tombstone: its evidence went with it, which the tombstone implies.
-            await events.AppendAsync(connection, transaction, Caller.Name(http.User), new NewEvent(EventType.ClaimDeleted, id, id, new Tombstone(id)), ct);
+            await events.AppendAsync(commit, Caller.Name(http.User), new NewEvent(EventType.ClaimDeleted, id, id, new Tombstone(id)), ct);
             await commit.RunAsync();
             return TypedResults.NoContent();
         }
@@ -254,7 +254,7 @@ public static class ClaimsApi
             Parameters(id, fields, new { Version = version }), transaction, cancellationToken: ct));
         if (row is not null)
         {
-            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.ClaimUpdated, id, id, row.ToClaim()), ct);
+            await events.AppendAsync(commit, actor, new NewEvent(EventType.ClaimUpdated, id, id, row.ToClaim()), ct);
             await commit.RunAsync();
             return (row, null);
         }

@@ -23,6 +23,7 @@ public sealed class Commit : IAsyncDisposable
     private readonly NpgsqlConnection _connection;
     private readonly CancellationToken _ct;
     private bool _sent;
+    private Action? _committed;
 
     private Commit(NpgsqlTransaction transaction, CancellationToken ct)
     {
@@ -32,6 +33,19 @@ public sealed class Commit : IAsyncDisposable
     }
 
     public static Commit For(NpgsqlTransaction transaction, CancellationToken ct) => new(transaction, ct);
+
+    /// <summary>The transaction this commits.</summary>
+    public NpgsqlTransaction Transaction => _transaction;
+
+    /// <summary>The transaction's connection.</summary>
+    public NpgsqlConnection Connection => _connection;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once the server confirmed the COMMIT (never after a rollback,
+    /// nor after an unconfirmed COMMIT): for work that must not start before the change is visible
+    /// to other sessions, such as waking what reads it. It must be quick and must not throw.
+    /// </summary>
+    public void OnCommitted(Action action) => _committed += action;
 
     public async Task RunAsync()
     {
@@ -48,6 +62,8 @@ public sealed class Commit : IAsyncDisposable
             // serialization failure): the transaction did not commit, and the usual mapping holds.
             throw new CommitUnconfirmedException(e);
         }
+
+        _committed?.Invoke();
     }
 
     /// <summary>

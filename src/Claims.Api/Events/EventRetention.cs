@@ -18,6 +18,12 @@ public sealed class EventsOptions
     /// webhooks see nothing.
     /// </summary>
     public bool Write { get; set; } = true;
+
+    /// <summary>
+    /// Whether numbering events notifies listeners (default true). Off only to show that streams
+    /// and webhooks still get every event from their catch-up reads when notices are lost.
+    /// </summary>
+    public bool Notify { get; set; } = true;
 }
 
 /// <summary>
@@ -81,6 +87,8 @@ public static class EventsSetup
             .Validate(o => o.PurgeIntervalSeconds >= 1, "Events:PurgeIntervalSeconds must be at least 1.")
             .ValidateOnStart();
         services.AddSingleton<EventLog>();
+        services.AddSingleton<EventSequencer>();
+        services.AddHostedService(provider => provider.GetRequiredService<EventSequencer>());
         services.AddHostedService<EventRetention>();
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Claims.Api.Data;
 using Claims.Api.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -25,39 +26,26 @@ public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon);
 
 /// <summary>
 /// Reads the events table in position order, for the feed and the live stream. Positions become
-/// visible in increasing order (see db/0006_events.sql), so a reader that asks for what follows
-/// the last position it saw never misses an event and never sees one twice.
+/// visible in increasing order (see db/0010_event_sequencer.sql), so a reader that asks for what
+/// follows the last position it saw never misses an event and never sees one twice.
 /// </summary>
 public static class EventStore
 {
-    private sealed record Row(long Position, string Type, Guid Subject, Guid? ClaimId, DateTime Time, string? Actor, string Data);
+    // Horizon comes with every row, and alone (the other columns null) when none follows.
+    private sealed record Row(long Horizon, long? Position, string? Type, Guid? Subject, Guid? ClaimId, DateTime? Time, string? Actor, string? Data);
 
     /// <summary>Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass <paramref name="filter"/>, oldest first.</summary>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await ReadAsync(connection, filter, after, limit, ct);
-    }
-
-    /// <inheritdoc cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct) =>
-        (await ReadCoreAsync(connection, filter, after, limit, ct)).Events;
+    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct) =>
+        (await ReadToHorizonAsync(db, filter, after, limit, ct)).Events;
 
     /// <summary>
     /// The events as <see cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    /// reads them, and the horizon of the read: the last position handed out when it read, every
-    /// one up to there finished. When fewer than <paramref name="limit"/> events come back, every
-    /// event up to the horizon that passes the filter is among them, so a reader that filters
-    /// (a webhook's fan-out) may move on to the horizon, past the events it does not want.
-    /// Call it outside a transaction of its own: the read holds writers back until its transaction ends.
+    /// reads them, and the horizon of the read: the highest position numbered when it read. When
+    /// fewer than <paramref name="limit"/> events come back, every event up to the horizon that
+    /// passes the filter is among them, so a reader that filters (a webhook's fan-out) may move on
+    /// to the horizon, past the events it does not want.
     /// </summary>
     public static async Task<EventRead> ReadToHorizonAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await ReadCoreAsync(connection, filter, after, limit, ct);
-    }
-
-    private static async Task<EventRead> ReadCoreAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct)
     {
         var conditions = "position > @after";
         if (filter.Types.Count > 0)
@@ -70,65 +58,76 @@ public static class EventStore
             conditions += " AND claim_id = @claimId";
         }
 
-        // One round trip, one implicit transaction: the first statement waits until every writer
-        // that holds a position has finished (db/0006_events.sql), and holds new writers back
-        // until the read is done; the second reads, with a snapshot taken after that wait, only
-        // positions that the sequence had handed out by then.
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+        await using var connection = await db.OpenConnectionAsync(ct);
+        // One statement, so one snapshot: the horizon is the highest position among the events
+        // this read can see, and no event numbered later can fall below it.
+        var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
             $"""
-            SELECT pg_advisory_xact_lock(7274, 12);
-            SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position_seq;
-            SELECT position, type, subject, claim_id, time, actor, data::text AS data
-            FROM events
-            WHERE {conditions} AND position <= (SELECT last_value FROM events_position_seq)
-            ORDER BY position
-            LIMIT @limit
+            SELECT h.horizon, e.position, e.type, e.subject, e.claim_id, e.time, e.actor, e.data
+            FROM (SELECT coalesce(max(position), 0) AS horizon FROM events) AS h
+            LEFT JOIN LATERAL (
+                SELECT position, type, subject, claim_id, time, actor, data::text AS data
+                FROM events
+                WHERE {conditions}
+                ORDER BY position
+                LIMIT @limit
+            ) AS e ON true
+            ORDER BY e.position
             """,
             new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
-            cancellationToken: ct));
-        await results.ReadAsync<object>();
-        // The lock keeps new writers from taking a number, so this is the last value the read below compares with.
-        var horizon = await results.ReadSingleAsync<long>();
-        var rows = await results.ReadAsync<Row>();
-        return new EventRead([.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))], horizon);
+            cancellationToken: ct))).AsList();
+        var events = rows.Where(r => r.Position is not null)
+            .Select(r => new StoredEvent(r.Position!.Value, EnumNames<EventType>.Parse(r.Type!), r.Subject!.Value, r.ClaimId, r.Time!.Value, r.Actor, r.Data!))
+            .ToList();
+        return new EventRead(events, rows[0].Horizon);
     }
 }
 
 /// <summary>
-/// Appends events in the transaction of the change they record: all of a write's events in one
-/// statement, which must be the write's LAST statement before COMMIT, because it takes the lock
-/// (shared with other writers) that readers wait on, and holds it until the transaction ends
-/// (db/0006_events.sql).
+/// Appends events in the transaction of the change they record, to the outbox: a plain insert
+/// that waits on nothing. Once the change commits, the instance's <see cref="EventSequencer"/>
+/// gives them positions (db/0010_event_sequencer.sql).
 /// </summary>
-public sealed class EventLog(IOptions<JsonOptions> json, IOptions<EventsOptions> events)
+public sealed class EventLog(IOptions<JsonOptions> json, IOptions<EventsOptions> events, EventSequencer sequencer)
 {
-    public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, NewEvent change, CancellationToken ct) =>
-        AppendAsync(connection, transaction, actor, [change], ct);
+    public Task AppendAsync(Commit commit, string? actor, NewEvent change, CancellationToken ct) =>
+        AppendAsync(commit, actor, [change], ct);
 
-    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? actor, IReadOnlyList<NewEvent> changes, CancellationToken ct)
+    public async Task AppendAsync(Commit commit, string? actor, IReadOnlyList<NewEvent> changes, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters();
+        if (Statement(commit, actor, changes, parameters) is { Length: > 0 } sql)
+        {
+            await commit.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, commit.Transaction, cancellationToken: ct));
+        }
+    }
+
+    /// <summary>
+    /// The statement that appends <paramref name="changes"/>, for a write that sends it in the same
+    /// command as its own last statement, saving the round trip of <see cref="AppendAsync(Commit, string?, IReadOnlyList{NewEvent}, CancellationToken)"/>;
+    /// adds its parameters (all named event…) to <paramref name="parameters"/>. Empty when there
+    /// is nothing to append.
+    /// </summary>
+    public string Statement(Commit commit, string? actor, IReadOnlyList<NewEvent> changes, DynamicParameters parameters)
     {
         if (changes.Count == 0 || !events.Value.Write)
         {
-            return;
+            return "";
         }
 
         var options = json.Value.SerializerOptions;
+        parameters.Add("eventActor", actor);
+        parameters.Add("eventTypes", changes.Select(c => c.Type.ToName()).ToArray());
+        parameters.Add("eventSubjects", changes.Select(c => c.Subject).ToArray());
+        parameters.Add("eventClaimIds", changes.Select(c => c.ClaimId).ToArray());
+        parameters.Add("eventData", changes.Select(c => JsonSerializer.Serialize(c.Data, c.Data.GetType(), options)).ToArray());
+        commit.OnCommitted(sequencer.Wake);
         // WITH ORDINALITY keeps the given order, so that a claim.created precedes its evidence.added.
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO events (type, subject, claim_id, actor, data)
-            SELECT e.type, e.subject, e.claim_id, @actor, e.data::jsonb
-            FROM unnest(@types::text[], @subjects::uuid[], @claimIds::uuid[], @data::text[]) WITH ORDINALITY AS e (type, subject, claim_id, data, n)
-            ORDER BY e.n
-            """,
-            new
-            {
-                actor,
-                types = changes.Select(c => c.Type.ToName()).ToArray(),
-                subjects = changes.Select(c => c.Subject).ToArray(),
-                claimIds = changes.Select(c => c.ClaimId).ToArray(),
-                data = changes.Select(c => JsonSerializer.Serialize(c.Data, c.Data.GetType(), options)).ToArray(),
-            },
-            transaction, cancellationToken: ct));
+        return """
+            INSERT INTO event_outbox (type, subject, claim_id, actor, data)
+            SELECT e.type, e.subject, e.claim_id, @eventActor, e.data::jsonb
+            FROM unnest(@eventTypes::text[], @eventSubjects::uuid[], @eventClaimIds::uuid[], @eventData::text[]) WITH ORDINALITY AS e (type, subject, claim_id, data, n)
+            ORDER BY e.n;
+            """;
     }
 }

@@ -86,7 +86,7 @@ public static class EvidenceApi
                 new { evidenceId }, transaction, cancellationToken: ct))).ToItem();
             var location = $"/claims/{id}/evidence/{evidenceId}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
-            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.EvidenceAdded, evidenceId, id, item), ct);
+            await events.AppendAsync(commit, actor, new NewEvent(EventType.EvidenceAdded, evidenceId, id, item), ct);
 
             await commit.RunAsync();
             return TypedResults.Created(location, item);
@@ -169,7 +169,7 @@ public static class EvidenceApi
             UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id;
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
-        await events.AppendAsync(connection, transaction, Caller.Name(http.User),
+        await events.AppendAsync(commit, Caller.Name(http.User),
             new NewEvent(EventType.EvidenceRemoved, evidenceId, id, new EvidenceTombstone(evidenceId, id)), ct);
         await commit.RunAsync();
         return TypedResults.NoContent();

@@ -89,7 +89,7 @@ public static class SourcesApi
         var source = row.ToSource();
         var location = $"/sources/{source.Id}";
         await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, source, ct);
-        await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.SourceCreated, source.Id, null, source), ct);
+        await events.AppendAsync(commit, actor, new NewEvent(EventType.SourceCreated, source.Id, null, source), ct);
 
         await commit.RunAsync();
         return Created(http, location, source);
@@ -238,7 +238,7 @@ public static class SourcesApi
 
         if (outcome.Deleted)
         {
-            await events.AppendAsync(connection, transaction, Caller.Name(http.User), new NewEvent(EventType.SourceDeleted, id, null, new Tombstone(id)), ct);
+            await events.AppendAsync(commit, Caller.Name(http.User), new NewEvent(EventType.SourceDeleted, id, null, new Tombstone(id)), ct);
             await commit.RunAsync();
             return TypedResults.NoContent();
         }
@@ -281,7 +281,7 @@ public static class SourcesApi
             parameters, transaction, cancellationToken: ct));
         if (row is not null)
         {
-            await events.AppendAsync(connection, transaction, actor, new NewEvent(EventType.SourceUpdated, id, null, row.ToSource()), ct);
+            await events.AppendAsync(commit, actor, new NewEvent(EventType.SourceUpdated, id, null, row.ToSource()), ct);
             await commit.RunAsync();
             return (row, null);
         }

@@ -99,13 +99,16 @@ public static class VerificationApi
 
             // The row lock makes concurrent changes of one claim (and evidence changes, which update
             // it) queue up. The counts are read by a second statement, after the lock is held, so
-            // that they see what the previous holder committed. Both go in one round trip.
+            // that they see what the previous holder committed. The time of the change is taken
+            // then too, so that the change and its event can go in one round trip. All three go in one.
             StatusRow? current;
+            DateTime now;
             await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id;", new { id }, transaction, cancellationToken: ct)))
+                $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id; SELECT clock_timestamp();", new { id }, transaction, cancellationToken: ct)))
             {
                 await read.ReadAsync<int>();
                 current = await read.ReadSingleOrDefaultAsync<StatusRow>();
+                now = await read.ReadSingleAsync<DateTime>();
             }
 
             if (current is null)
@@ -143,19 +146,19 @@ public static class VerificationApi
             }
 
             var changedBy = Caller.Name(http.User);
-            var updatedAt = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(
-                """
-                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
-                VALUES (@changeId, @id, @from, @to, @note, @changedBy);
-                UPDATE claims SET status = @to, status_note = @note, updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1
-                WHERE id = @id
-                RETURNING status_updated_at;
+            var changed = view with { Status = target, Note = note, UpdatedAt = now };
+            var parameters = new DynamicParameters(new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy, now });
+            var appendEvent = events.Statement(commit, changedBy,
+                [new NewEvent(EventType.ClaimStatusChanged, id, id, new StatusChangedData(view.Status, target, note, changedBy, changed))], parameters);
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"""
+                INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by, changed_at)
+                VALUES (@changeId, @id, @from, @to, @note, @changedBy, @now);
+                UPDATE claims SET status = @to, status_note = @note, updated_at = @now, status_updated_at = @now, version = version + 1
+                WHERE id = @id;
+                {appendEvent}
                 """,
-                new { changeId = Guid.CreateVersion7(), id, from = current.Status, to = target.ToName(), note, changedBy },
-                transaction, cancellationToken: ct));
-            var changed = view with { Status = target, Note = note, UpdatedAt = updatedAt };
-            await events.AppendAsync(connection, transaction, changedBy,
-                new NewEvent(EventType.ClaimStatusChanged, id, id, new StatusChangedData(view.Status, target, note, changedBy, changed)), ct);
+                parameters, transaction, cancellationToken: ct));
             await commit.RunAsync();
             http.Response.Headers.ETag = StatusRow.ETag(changed);
             return TypedResults.Ok(changed);

@@ -31,8 +31,7 @@ public sealed class EventRetentionTests : IClassFixture<ApiFactory>
                 old.Add(id);
                 await using var insert = new NpgsqlCommand(
                     """
-                    INSERT INTO events (type, subject, actor, data) VALUES ('source.deleted', @id, 'old', jsonb_build_object('id', @id));
-                    UPDATE events SET time = now() - interval '3 days' WHERE subject = @id
+                    INSERT INTO event_outbox (type, subject, actor, data, time) VALUES ('source.deleted', @id, 'old', jsonb_build_object('id', @id), now() - interval '3 days')
                     """, connection);
                 insert.Parameters.AddWithValue("id", id);
                 await insert.ExecuteNonQueryAsync();
@@ -40,11 +39,12 @@ public sealed class EventRetentionTests : IClassFixture<ApiFactory>
 
             await using var young = new NpgsqlCommand(
                 """
-                INSERT INTO events (type, subject, actor, data) VALUES ('source.deleted', gen_random_uuid(), 'young', '{}');
-                UPDATE events SET time = now() - interval '1 day' WHERE actor = 'young'
+                INSERT INTO event_outbox (type, subject, actor, data, time) VALUES ('source.deleted', gen_random_uuid(), 'young', '{}', now() - interval '1 day')
                 """, connection);
             await young.ExecuteNonQueryAsync();
         }
+
+        await Feed.SettleEventsAsync(_api.ConnectionString);
 
         // The purge runs every second; 20 s is far more than it needs.
         List<JsonElement> events = [];
