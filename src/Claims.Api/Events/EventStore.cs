@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Claims.Api.Errors;
 using Claims.Api.Json;
 using Dapper;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -21,7 +23,30 @@ public sealed record StoredEvent(long Position, EventType Type, Guid Subject, Gu
 }
 
 /// <summary>A read of the events table: the events, and the position up to which it saw every event (see <see cref="EventStore.ReadToHorizonAsync"/>).</summary>
-public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon);
+public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon)
+{
+    /// <summary>
+    /// Set when the position read from was below the purge's watermark: events after it were
+    /// purged, so <see cref="Events"/> would skip them and the reader must be told instead.
+    /// </summary>
+    public PurgedEvents? Purged { get; init; }
+}
+
+/// <summary>
+/// What a reader at <paramref name="After"/> lost to the retention purge: the events up to
+/// <paramref name="Through"/> (the highest position ever purged), of which at least that one was
+/// after its position. <paramref name="OldestKept"/> is the first position still kept, null when
+/// none is: reading on with after=<paramref name="Through"/> starts there.
+/// </summary>
+public sealed record PurgedEvents(long After, long Through, long? OldestKept)
+{
+    /// <summary>The events-purged problem (410): the feed's answer, the stream's at its start, and the data of its last event.</summary>
+    public ProblemDetails Problem() => ProblemTypes.EventsPurged.Details(
+        $"Events after position {After} were purged, up to position {Through}: reading on from {After} would skip them. "
+        + $"Resync from your source of truth (GET /claims, GET /sources), then read on with after={Through}"
+        + (OldestKept is { } oldest ? $"; the oldest event kept is {oldest}." : "; no event is kept now."),
+        new Dictionary<string, object?> { ["after"] = After, ["purgedThrough"] = Through, ["oldestKept"] = OldestKept });
+}
 
 /// <summary>
 /// Reads the events table in position order, for the feed and the live stream. Positions become
@@ -32,23 +57,23 @@ public static class EventStore
 {
     private sealed record Row(long Position, string Type, Guid Subject, Guid? ClaimId, DateTime Time, string? Actor, string Data);
 
-    /// <summary>Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass <paramref name="filter"/>, oldest first.</summary>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await ReadAsync(connection, filter, after, limit, ct);
-    }
-
-    /// <inheritdoc cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlConnection connection, EventFilter filter, long after, int limit, CancellationToken ct) =>
-        (await ReadCoreAsync(connection, filter, after, limit, ct)).Events;
+    private sealed record PurgeRow(long Through, long? OldestKept);
 
     /// <summary>
-    /// The events as <see cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    /// reads them, and the horizon of the read: the last position handed out when it read, every
-    /// one up to there finished. When fewer than <paramref name="limit"/> events come back, every
-    /// event up to the horizon that passes the filter is among them, so a reader that filters
-    /// (a webhook's fan-out) may move on to the horizon, past the events it does not want.
+    /// Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass
+    /// <paramref name="filter"/>, oldest first; or, when events after <paramref name="after"/> were
+    /// purged, that instead (<see cref="EventRead.Purged"/>). After 0 means from the oldest event
+    /// kept and is never refused.
+    /// </summary>
+    public static Task<EventRead> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct) =>
+        ReadToHorizonAsync(db, filter, after, limit, ct);
+
+    /// <summary>
+    /// The events as <see cref="ReadAsync"/> reads them, and the horizon of the read: the last
+    /// position handed out when it read, every one up to there finished. When fewer than
+    /// <paramref name="limit"/> events come back, every event up to the horizon that passes the
+    /// filter is among them, so a reader that filters (a webhook's fan-out) may move on to the
+    /// horizon, past the events it does not want.
     /// Call it outside a transaction of its own: the read holds writers back until its transaction ends.
     /// </summary>
     public static async Task<EventRead> ReadToHorizonAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
@@ -73,7 +98,10 @@ public static class EventStore
         // One round trip, one implicit transaction: the first statement waits until every writer
         // that holds a position has finished (db/0006_events.sql), and holds new writers back
         // until the read is done; the second reads, with a snapshot taken after that wait, only
-        // positions that the sequence had handed out by then.
+        // positions that the sequence had handed out by then. The last reads the purge's
+        // watermark after the events, with a later snapshot: a purge that the events' read
+        // already missed is seen there, so a hole is reported, never skipped (at worst, a read
+        // that a purge overtook between the two statements is refused although complete).
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT pg_advisory_xact_lock(7274, 12);
@@ -82,7 +110,10 @@ public static class EventStore
             FROM events
             WHERE {conditions} AND position <= (SELECT last_value FROM events_position_seq)
             ORDER BY position
-            LIMIT @limit
+            LIMIT @limit;
+            SELECT through, (SELECT position FROM events WHERE position > through ORDER BY position LIMIT 1) AS oldest_kept
+            FROM events_purged
+            WHERE @after > 0 AND @after < through
             """,
             new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
             cancellationToken: ct));
@@ -90,7 +121,11 @@ public static class EventStore
         // The lock keeps new writers from taking a number, so this is the last value the read below compares with.
         var horizon = await results.ReadSingleAsync<long>();
         var rows = await results.ReadAsync<Row>();
-        return new EventRead([.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))], horizon);
+        var purged = await results.ReadSingleOrDefaultAsync<PurgeRow>();
+        return new EventRead([.. rows.Select(r => new StoredEvent(r.Position, EnumNames<EventType>.Parse(r.Type), r.Subject, r.ClaimId, r.Time, r.Actor, r.Data))], horizon)
+        {
+            Purged = purged is null ? null : new PurgedEvents(after, purged.Through, purged.OldestKept),
+        };
     }
 }
 

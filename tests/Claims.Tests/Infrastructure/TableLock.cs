@@ -56,6 +56,30 @@ public sealed class TableLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until at least <paramref name="sessions"/> sessions of this database wait for a lock:
+    /// this one, or one that a session waiting for it holds (readers of the events table queue on
+    /// an advisory lock behind the one that waits for the table); fails after <paramref name="within"/>.
+    /// </summary>
+    public async Task WaitUntilBlockedAsync(int sessions, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await BlockedAsync() < sessions)
+        {
+            Assert.True(clock.Elapsed < within, $"Fewer than {sessions} sessions waited behind the lock on {string.Join(", ", _tables)} within {within.TotalSeconds:0} s.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>How many sessions of this database wait for a lock now (see <see cref="WaitUntilBlockedAsync"/>).</summary>
+    public async Task<long> BlockedAsync()
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+            _connection, _transaction);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _transaction.RollbackAsync();
