@@ -17,19 +17,20 @@ public sealed record ProblemType(string Slug, int Status, string Title, string E
     public string Uri => Prefix + Slug;
 
     /// <summary>A problem of this type, for middleware and the exception handler to write.</summary>
-    public ProblemDetails Details(string? detail = null) => new() { Type = Uri, Status = Status, Title = Title, Detail = detail };
-
-    /// <summary>A problem of this type for a handler to return.</summary>
-    public ProblemHttpResult Result(string? detail = null, IDictionary<string, object?>? extensions = null)
+    public ProblemDetails Details(string? detail = null, IDictionary<string, object?>? extensions = null)
     {
-        var problem = Details(detail);
+        var problem = new ProblemDetails { Type = Uri, Status = Status, Title = Title, Detail = detail };
         foreach (var (name, value) in extensions ?? new Dictionary<string, object?>())
         {
             problem.Extensions[name] = value;
         }
 
-        return TypedResults.Problem(problem);
+        return problem;
     }
+
+    /// <summary>A problem of this type for a handler to return.</summary>
+    public ProblemHttpResult Result(string? detail = null, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(Details(detail, extensions));
 }
 
 /// <summary>
@@ -98,6 +99,9 @@ public static class ProblemTypes
     public static readonly ProblemType ConcurrentChange = new("concurrent-change", 409, "A concurrent change got there first.",
         "Concurrent requests changed the same rows, and after a few tries the database still put this one after another. Nothing was changed. Read the resource again and retry.");
 
+    public static readonly ProblemType EventsPurged = new("events-purged", 410, "Events after this position were purged.",
+        "The position you read from (after, or Last-Event-ID on the live stream) is below what the retention purge deleted (events are kept for Events:RetentionDays): reading on from it would skip events you never received. `purgedThrough` is the highest position purged and `oldestKept` the oldest position still kept (null when none is). Resync what you keep from its source of truth (GET /claims, GET /sources), then read on with after set to `purgedThrough`. after=0, from the oldest event kept, is never refused. An open live stream that falls behind a purge ends with an `events-purged` event that carries this problem.");
+
     public static readonly ProblemType VersionMismatch = new("version-mismatch", 412, "The resource has changed since you read it.",
         "The ETag in If-Match is not the resource's current one: it was changed after your last read. Nothing was changed; `currentETag` holds the current ETag. Read the resource again, reapply your change, and send it with If-Match set to the new ETag.");
 
@@ -119,6 +123,9 @@ public static class ProblemTypes
     public static readonly ProblemType TooManyFailedKeys = new("too-many-failed-keys", 429, "Too many failed authentications.",
         "This address sent too many unknown or revoked API keys in the last minute, so its keys are not checked for now, valid ones included. Retry after the number of seconds in Retry-After, with a valid key.");
 
+    public static readonly ProblemType TooManyStreams = new("too-many-streams", 429, "Too many live streams for this key.",
+        "The API key (or, without a key, the client's address) already holds Events:MaxStreamsPerCaller live streams (GET /events/stream) open on this instance; detail says how many. Its open streams go on; close one before opening another (one stream with several type filters can replace several streams), or retry after the number of seconds in Retry-After. Other keys are not affected.");
+
     public static readonly ProblemType InternalError = new("internal-error", 500, "An unexpected error occurred.",
         "The server failed in a way it did not expect. Whether a write was stored is unknown: read before retrying. Report it with the requestId; the server's log holds the details under that id.");
 
@@ -134,6 +141,9 @@ public static class ProblemTypes
     public static readonly ProblemType NotReady = new("not-ready", 503, "The service is not ready.",
         "The readiness check found a dependency failing (detail and `checks` name it), so the service cannot answer requests that need it. Retry after the number of seconds in Retry-After.");
 
+    public static readonly ProblemType StreamsFull = new("streams-full", 503, "This instance holds all the live streams it can.",
+        "The instance already serves Events:MaxStreams live streams (GET /events/stream), so it opens no more for now; open streams go on. Retry after the number of seconds in Retry-After (another instance behind the same address may have room), and read the changes feed (GET /events) meanwhile: resuming the stream with Last-Event-ID later loses nothing.");
+
     public static readonly ProblemType CommitUnconfirmed = new("commit-unconfirmed", 504, "The database did not confirm the write in time.",
         "The write was sent to the database, which did not confirm it before the connection broke or the deadline passed: it may or may not be stored. Retry with the same Idempotency-Key to get its answer whichever happened, or read the resource before retrying.");
 
@@ -142,9 +152,9 @@ public static class ProblemTypes
     [
         InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, NotFound, MethodNotAllowed,
         RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
-        WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, VersionMismatch, BodyTooLarge, UnsupportedMediaType, IdempotencyKeyReused,
-        IfMatchRequired, RateLimited, TooManyFailedKeys, InternalError, DatabaseUnavailable, DatabaseBusy, DeadlineExceeded, NotReady,
-        CommitUnconfirmed,
+        WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
+        IdempotencyKeyReused, IfMatchRequired, RateLimited, TooManyFailedKeys, TooManyStreams, InternalError, DatabaseUnavailable, DatabaseBusy,
+        DeadlineExceeded, NotReady, StreamsFull, CommitUnconfirmed,
     ];
 
     private static readonly Dictionary<string, ProblemType> BySlug = All.ToDictionary(t => t.Slug, StringComparer.Ordinal);

@@ -83,7 +83,7 @@ public sealed record EventFilter(IReadOnlyList<EventType> Types, Guid? ClaimId)
 
 /// <summary>The query of GET /events (the live stream takes the same filters).</summary>
 public sealed record EventQuery(
-    [property: Description("Only events after this position: the id of the last event you saw (default 0, the oldest kept)."), Range(0, long.MaxValue)][FromQuery(Name = "after")] long? After,
+    [property: Description("Only events after this position: the id of the last event you saw (default 0: from the oldest event kept). A position below what the retention purge deleted is refused with 410 events-purged."), Range(0, long.MaxValue)][FromQuery(Name = "after")] long? After,
     [property: Description("Only events of these types (repeat the parameter)."), EnumValues(typeof(EventType))][FromQuery(Name = "type")] string[]? Type,
     [property: Description("Only events of this claim: the claim's own events and its evidence's.")][FromQuery(Name = "claimId")] Guid? ClaimId,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit)

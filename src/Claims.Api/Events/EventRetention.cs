@@ -55,21 +55,54 @@ public sealed class EventRetention(NpgsqlDataSource db, IOptions<EventsOptions> 
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Deletes the events older than <paramref name="keepFor"/>, a batch per statement; returns how many.</summary>
+    /// <summary>
+    /// Deletes the events older than <paramref name="keepFor"/>, a batch per statement; returns how many.
+    /// It deletes only a run of the oldest positions, up to the first event still to keep: the
+    /// watermark (db/0008_events_purge_watermark.sql), the highest position deleted, is then
+    /// exactly where the feed now begins, with nothing kept below it. (Purging by time alone
+    /// could leave an event below it, positions only nearly following time, and a client paging
+    /// from 0 would be refused past it for events purged before it began.) An old event after the
+    /// first one to keep waits for the next run. Each batch moves the watermark in its own
+    /// statement, so no reader sees a batch gone without the watermark that tells it so.
+    /// </summary>
     public static async Task<int> PurgeAsync(NpgsqlDataSource db, TimeSpan keepFor, CancellationToken ct)
     {
+        long keepFrom;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            // Walks the primary key from the oldest position through the events to delete: once a
+            // run, not once a batch, since a backlog may be long.
+            keepFrom = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                SELECT COALESCE(
+                    (SELECT position FROM events WHERE time >= clock_timestamp() - @keepFor ORDER BY position LIMIT 1),
+                    9223372036854775807)
+                """,
+                new { keepFor }, cancellationToken: ct));
+        }
+
         var total = 0;
         int deleted;
         do
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            // Oldest first by time, which the time index serves; positions follow time closely enough.
-            deleted = await connection.ExecuteAsync(new CommandDefinition(
+            // The time condition only guards: every position below keepFrom was old when it was
+            // found, and a new event always takes a greater one. The update's WHERE keeps the
+            // watermark from moving back when two instances purge at once.
+            deleted = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                 """
-                DELETE FROM events WHERE position IN (
-                    SELECT position FROM events WHERE time < clock_timestamp() - @keepFor ORDER BY time LIMIT @batch)
+                WITH purged AS (
+                    DELETE FROM events WHERE position IN (
+                        SELECT position FROM events
+                        WHERE position < @keepFrom AND time < clock_timestamp() - @keepFor
+                        ORDER BY position LIMIT @batch)
+                    RETURNING position),
+                watermark AS (
+                    UPDATE events_purged SET through = (SELECT max(position) FROM purged)
+                    WHERE through < (SELECT max(position) FROM purged))
+                SELECT count(*)::int FROM purged
                 """,
-                new { keepFor, batch = BatchSize }, cancellationToken: ct));
+                new { keepFor, keepFrom, batch = BatchSize }, cancellationToken: ct));
             total += deleted;
         }
         while (deleted == BatchSize);

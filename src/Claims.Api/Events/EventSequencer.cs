@@ -19,7 +19,7 @@ public sealed class EventSequencer(NpgsqlDataSource db, IOptions<EventsOptions> 
     /// <summary>Events moved per run: one run's transaction stays short even after a backlog.</summary>
     public const int BatchSize = 1000;
 
-    /// <summary>Lets the database's activity views tell the sequencer's statements apart.</summary>
+    /// <summary>Begins each of the sequencer's statements, so that the database's activity views tell them apart.</summary>
     public const string Tag = "/* Claims event sequencer */";
 
     private readonly Channel<bool> _wakes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -91,7 +91,7 @@ public sealed class EventSequencer(NpgsqlDataSource db, IOptions<EventsOptions> 
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             {Tag} SELECT pg_advisory_xact_lock(7274, 12);
-            WITH moved AS (
+            {Tag} WITH moved AS (
                 DELETE FROM event_outbox WHERE id IN (SELECT id FROM event_outbox ORDER BY id LIMIT @batch)
                 RETURNING id, type, subject, claim_id, time, actor, data
             ), placed AS (

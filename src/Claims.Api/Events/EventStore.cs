@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Claims.Api.Data;
+using Claims.Api.Errors;
 using Claims.Api.Json;
 using Dapper;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
@@ -22,7 +24,30 @@ public sealed record StoredEvent(long Position, EventType Type, Guid Subject, Gu
 }
 
 /// <summary>A read of the events table: the events, and the position up to which it saw every event (see <see cref="EventStore.ReadToHorizonAsync"/>).</summary>
-public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon);
+public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon)
+{
+    /// <summary>
+    /// Set when the position read from was below the purge's watermark: events after it were
+    /// purged, so <see cref="Events"/> would skip them and the reader must be told instead.
+    /// </summary>
+    public PurgedEvents? Purged { get; init; }
+}
+
+/// <summary>
+/// What a reader at <paramref name="After"/> lost to the retention purge: the events up to
+/// <paramref name="Through"/> (the highest position ever purged), of which at least that one was
+/// after its position. <paramref name="OldestKept"/> is the first position still kept, null when
+/// none is: reading on with after=<paramref name="Through"/> starts there.
+/// </summary>
+public sealed record PurgedEvents(long After, long Through, long? OldestKept)
+{
+    /// <summary>The events-purged problem (410): the feed's answer, the stream's at its start, and the data of its last event.</summary>
+    public ProblemDetails Problem() => ProblemTypes.EventsPurged.Details(
+        $"Events after position {After} were purged, up to position {Through}: reading on from {After} would skip them. "
+        + $"Resync from your source of truth (GET /claims, GET /sources), then read on with after={Through}"
+        + (OldestKept is { } oldest ? $"; the oldest event kept is {oldest}." : "; no event is kept now."),
+        new Dictionary<string, object?> { ["after"] = After, ["purgedThrough"] = Through, ["oldestKept"] = OldestKept });
+}
 
 /// <summary>
 /// Reads the events table in position order, for the feed and the live stream. Positions become
@@ -31,19 +56,26 @@ public sealed record EventRead(IReadOnlyList<StoredEvent> Events, long Horizon);
 /// </summary>
 public static class EventStore
 {
-    // Horizon comes with every row, and alone (the other columns null) when none follows.
-    private sealed record Row(long Horizon, long? Position, string? Type, Guid? Subject, Guid? ClaimId, DateTime? Time, string? Actor, string? Data);
+    /// <summary>Begins the read's statement, so that the database's activity views tell it apart.</summary>
+    public const string Tag = "/* Claims events read */";
 
-    /// <summary>Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass <paramref name="filter"/>, oldest first.</summary>
-    public static async Task<IReadOnlyList<StoredEvent>> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct) =>
-        (await ReadToHorizonAsync(db, filter, after, limit, ct)).Events;
+    // The horizon and the purge's watermark come with every row, and alone (the other columns null) when no event follows.
+    private sealed record Row(long Horizon, long PurgedThrough, long? OldestKept, long? Position, string? Type, Guid? Subject, Guid? ClaimId, DateTime? Time, string? Actor, string? Data);
 
     /// <summary>
-    /// The events as <see cref="ReadAsync(NpgsqlDataSource, EventFilter, long, int, CancellationToken)"/>
-    /// reads them, and the horizon of the read: the highest position numbered when it read. When
-    /// fewer than <paramref name="limit"/> events come back, every event up to the horizon that
-    /// passes the filter is among them, so a reader that filters (a webhook's fan-out) may move on
-    /// to the horizon, past the events it does not want.
+    /// Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass
+    /// <paramref name="filter"/>, oldest first; or, when events after <paramref name="after"/> were
+    /// purged, that instead (<see cref="EventRead.Purged"/>). After 0 means from the oldest event
+    /// kept and is never refused.
+    /// </summary>
+    public static Task<EventRead> ReadAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct) =>
+        ReadToHorizonAsync(db, filter, after, limit, ct);
+
+    /// <summary>
+    /// The events as <see cref="ReadAsync"/> reads them, and the horizon of the read: the highest
+    /// position numbered when it read. When fewer than <paramref name="limit"/> events come back,
+    /// every event up to the horizon that passes the filter is among them, so a reader that
+    /// filters (a webhook's fan-out) may move on to the horizon, past the events it does not want.
     /// </summary>
     public static async Task<EventRead> ReadToHorizonAsync(NpgsqlDataSource db, EventFilter filter, long after, int limit, CancellationToken ct)
     {
@@ -60,11 +92,19 @@ public static class EventStore
 
         await using var connection = await db.OpenConnectionAsync(ct);
         // One statement, so one snapshot: the horizon is the highest position among the events
-        // this read can see, and no event numbered later can fall below it.
+        // this read can see, and no event numbered later can fall below it; and the purge's
+        // watermark is the one of the events read, so a purge is either wholly before the read
+        // (and reported when it passed the reader's position) or wholly after (and the events
+        // read are all there were).
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
             $"""
-            SELECT h.horizon, e.position, e.type, e.subject, e.claim_id, e.time, e.actor, e.data
-            FROM (SELECT coalesce(max(position), 0) AS horizon FROM events) AS h
+            {Tag} SELECT h.horizon, h.purged_through, h.oldest_kept, e.position, e.type, e.subject, e.claim_id, e.time, e.actor, e.data
+            FROM (
+                SELECT (SELECT coalesce(max(position), 0) FROM events) AS horizon,
+                       p.through AS purged_through,
+                       (SELECT position FROM events WHERE position > p.through ORDER BY position LIMIT 1) AS oldest_kept
+                FROM events_purged p
+            ) AS h
             LEFT JOIN LATERAL (
                 SELECT position, type, subject, claim_id, time, actor, data::text AS data
                 FROM events
@@ -76,10 +116,14 @@ public static class EventStore
             """,
             new { after, limit, types = filter.Types.Select(t => t.ToName()).ToArray(), claimId = filter.ClaimId },
             cancellationToken: ct))).AsList();
+        var first = rows[0];
         var events = rows.Where(r => r.Position is not null)
             .Select(r => new StoredEvent(r.Position!.Value, EnumNames<EventType>.Parse(r.Type!), r.Subject!.Value, r.ClaimId, r.Time!.Value, r.Actor, r.Data!))
             .ToList();
-        return new EventRead(events, rows[0].Horizon);
+        return new EventRead(events, first.Horizon)
+        {
+            Purged = after > 0 && after < first.PurgedThrough ? new PurgedEvents(after, first.PurgedThrough, first.OldestKept) : null,
+        };
     }
 }
 

@@ -1,8 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Claims.Api.Auth;
+using Claims.Api.Errors;
+using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
 using Claims.Api.Validation;
@@ -19,7 +22,7 @@ namespace Claims.Api.Events;
 
 /// <summary>The query of GET /events/stream: the feed's filters, and where to start.</summary>
 public sealed record EventStreamQuery(
-    [property: Description("Only events after this position: the id of the last event you saw (default 0, the oldest kept). Last-Event-ID wins when both are sent."), Range(0, long.MaxValue)][FromQuery(Name = "after")] long? After,
+    [property: Description("Only events after this position: the id of the last event you saw (default 0: from the oldest event kept). Last-Event-ID wins when both are sent. A position below what the retention purge deleted is refused with 410 events-purged."), Range(0, long.MaxValue)][FromQuery(Name = "after")] long? After,
     [property: Description("Only events of these types (repeat the parameter)."), EnumValues(typeof(EventType))][FromQuery(Name = "type")] string[]? Type,
     [property: Description("Only events of this claim: the claim's own events and its evidence's.")][FromQuery(Name = "claimId")] Guid? ClaimId,
     [property: Description("The id of the last event received, as EventSource sends it when it reconnects; wins over after, being newer than the URL it reconnects to."), Range(0, long.MaxValue)][FromHeader(Name = "Last-Event-ID")] long? LastEventId)
@@ -49,6 +52,23 @@ public sealed class EventStreamOptions
 
     /// <summary>How often a waiting stream reads the table even without a notice: the longest a lost notice delays an event.</summary>
     public int CatchUpSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Live streams one caller (an API key; without one, an address) may hold open on this
+    /// instance at once; another is refused with 429 too-many-streams. The default, ten, leaves
+    /// room for a few dashboards or browser tabs per key, and is a hundredth of the default
+    /// <see cref="MaxStreams"/>: no one key fills an instance.
+    /// </summary>
+    public int MaxStreamsPerCaller { get; set; } = 10;
+
+    /// <summary>
+    /// Live streams this instance holds open at once; another is refused with 503 streams-full and
+    /// Retry-After. A waiting stream costs a request's memory and one batch at most, no connection.
+    /// </summary>
+    public int MaxStreams { get; set; } = 1000;
+
+    /// <summary>How many streams read the events table at once; the others wait their turn, holding no connection.</summary>
+    public int MaxConcurrentStreamReads { get; set; } = 8;
 }
 
 /// <summary>
@@ -73,6 +93,9 @@ public static class EventStream
         services.AddOptions<EventStreamOptions>().Bind(configuration.GetSection("Events"))
             .Validate(o => o.HeartbeatSeconds is >= 1 and <= 3600, "Events:HeartbeatSeconds must be between 1 and 3600.")
             .Validate(o => o.CatchUpSeconds is >= 1 and <= 3600, "Events:CatchUpSeconds must be between 1 and 3600.")
+            .Validate(o => o.MaxStreams is >= 1 and <= 100_000, "Events:MaxStreams must be between 1 and 100000.")
+            .Validate(o => o.MaxStreamsPerCaller >= 1 && o.MaxStreamsPerCaller <= o.MaxStreams, "Events:MaxStreamsPerCaller must be between 1 and Events:MaxStreams.")
+            .Validate(o => o.MaxConcurrentStreamReads is >= 1 and <= 1000, "Events:MaxConcurrentStreamReads must be between 1 and 1000.")
             .ValidateOnStart();
         services.AddSingleton<EventNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<EventNotifications>());
@@ -85,10 +108,14 @@ public static class EventStream
             .WithMetadata(new EventStreamMarker())
             .WithSummary("Receive events live as Server-Sent Events, from a position on")
             .WithDescription(EventStreamDocumentation.Description)
+            .ProducesEventsPurged()
             // A stream lasts as long as its client stays; it ends on its own only when the app stops.
             .DisableRequestTimeout();
 
-    public static ServerSentEventsResult<ChangeEvent> StreamEvents(
+    /// <summary>Retry-After of a refused stream: a caller over its cap waits for one of its own streams to end, which takes longer.</summary>
+    private const int CallerRetrySeconds = 30, InstanceRetrySeconds = 5;
+
+    public static async Task<Results<ServerSentEventsResult<object>, ProblemHttpResult>> StreamEvents(
         [AsParameters] EventStreamQuery query,
         NpgsqlDataSource db,
         EventNotifications notifications,
@@ -97,90 +124,161 @@ public static class EventStream
         ILoggerFactory loggers,
         HttpContext http)
     {
+        // Admitted before anything is read, so that a refused stream costs the database nothing.
+        var counted = notifications.TrySubscribe(Caller.KeyId(http.User) ?? "address:" + http.Connection.RemoteIpAddress, out var refusedBy);
+        if (counted is null)
+        {
+            return Refuse(refusedBy, options.Value, http);
+        }
+
+        var stream = new Subscription(db, notifications, options.Value, loggers.CreateLogger(typeof(EventStream)), query.Filter, http.TraceIdentifier);
+        Batch first;
+        try
+        {
+            // Before the answer starts, so that a failure is a problem (503), and a resume point
+            // below the purge a 410; either frees the slot at once (a read retried runs this again).
+            first = await stream.FirstReadAsync(query.Position, http.RequestAborted);
+        }
+        catch
+        {
+            counted.Dispose();
+            throw;
+        }
+
+        if (first.Read.Purged is { } purged)
+        {
+            counted.Dispose();
+            return TypedResults.Problem(purged.Problem());
+        }
+
+        // Counted until the request ends, however the stream ends.
+        http.Response.RegisterForDispose(counted);
         // The framework flushes each event and says no-cache; this keeps nginx from buffering them.
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        var stream = new Subscription(db, notifications, options.Value, loggers.CreateLogger(typeof(EventStream)), query.Filter);
-        return TypedResults.ServerSentEvents(stream.ReadAsync(query.Position, lifetime.ApplicationStopping, http.RequestAborted));
+        return TypedResults.ServerSentEvents(stream.ReadAsync(query.Position, first, lifetime.ApplicationStopping, http.RequestAborted));
     }
 
-    /// <summary>One client's stream: where it is, and what it waits on. Holds at most one batch.</summary>
-    private sealed class Subscription(NpgsqlDataSource db, EventNotifications notifications, EventStreamOptions options, ILogger logger, EventFilter filter)
+    private static ProblemHttpResult Refuse(StreamCap cap, EventStreamOptions options, HttpContext http)
     {
-        public async IAsyncEnumerable<SseItem<ChangeEvent>> ReadAsync(long after, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
+        if (cap == StreamCap.Caller)
+        {
+            http.Response.Headers.RetryAfter = CallerRetrySeconds.ToString(CultureInfo.InvariantCulture);
+            var who = Caller.Name(http.User) is { } name ? $"The key '{name}'" : "This address";
+            return ProblemTypes.TooManyStreams.Result(
+                $"{who} already holds {options.MaxStreamsPerCaller} live streams on this instance, the most one caller may. Close one before opening another, or retry in {CallerRetrySeconds} s.");
+        }
+
+        http.Response.Headers.RetryAfter = InstanceRetrySeconds.ToString(CultureInfo.InvariantCulture);
+        return ProblemTypes.StreamsFull.Result(
+            $"This instance already holds {options.MaxStreams} live streams, the most it serves. Retry in {InstanceRetrySeconds} s; read GET /events meanwhile.");
+    }
+
+    /// <summary>A read of the table, and the wake-up taken before it: an event committed while it ran still ends the wait after it.</summary>
+    private sealed record Batch(Task Wake, EventRead Read);
+
+    /// <summary>One client's stream: where it is, and what it waits on. Holds at most one batch.</summary>
+    private sealed class Subscription(NpgsqlDataSource db, EventNotifications notifications, EventStreamOptions options, ILogger logger, EventFilter filter, string requestId)
+    {
+        /// <summary>The first batch; anything that fails is thrown, for the answer to say so.</summary>
+        public async Task<Batch> FirstReadAsync(long after, CancellationToken ct)
+        {
+            var wake = notifications.Next;
+            return new Batch(wake, await ReadInTurnAsync(after, ct));
+        }
+
+        public async IAsyncEnumerable<SseItem<object>> ReadAsync(long after, Batch first, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
         {
             // Ends at the app's stopping too, so that open streams never hold up a shutdown: the
             // client reconnects (to another instance) with Last-Event-ID and loses nothing.
-            using var counted = notifications.Subscribe();
             using var ending = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
             var ct = ending.Token;
             var heartbeat = TimeSpan.FromSeconds(options.HeartbeatSeconds);
             var catchUp = TimeSpan.FromSeconds(options.CatchUpSeconds);
-            var first = true;
+            var (wake, read) = first;
+            var opening = true;
             var quietSince = DateTime.UtcNow;
             while (true)
             {
-                // Taken before the read: an event that commits while the read runs still ends the wait after it.
-                var wake = notifications.Next;
-                var batch = await TryReadAsync(after, first, ct);
-                if (batch is null)
+                if (read.Purged is { } purged)
                 {
+                    // Rare (retention is days): the client fell behind a purge while connected.
+                    // Reading on would skip; it ends instead, saying what a 410 would say, and
+                    // the client's reconnection with Last-Event-ID gets that 410.
+                    logger.LogWarning("Ended an event stream at position {Position}: events up to {PurgedThrough} were purged before it read them", after, purged.Through);
+                    var problem = purged.Problem();
+                    problem.Extensions["requestId"] = requestId;
+                    yield return new SseItem<object>(problem, ProblemTypes.EventsPurged.Slug);
                     yield break;
                 }
 
-                foreach (var stored in batch)
+                foreach (var stored in read.Events)
                 {
                     after = stored.Position;
                     var change = stored.ToChangeEvent();
-                    yield return new SseItem<ChangeEvent>(change, change.Type.ToName()) { EventId = change.Id };
+                    yield return new SseItem<object>(change, change.Type.ToName()) { EventId = change.Id };
                 }
 
-                if (batch.Count > 0)
+                var full = read.Events.Count == BatchSize;
+                if (read.Events.Count > 0)
                 {
-                    first = false;
+                    opening = false;
                     quietSince = DateTime.UtcNow;
-                    if (batch.Count == BatchSize)
-                    {
-                        continue;
-                    }
                 }
-                else if (first || DateTime.UtcNow - quietSince >= heartbeat)
+                else if (opening || DateTime.UtcNow - quietSince >= heartbeat)
                 {
                     // The first one also sends the answer's headers at once, so that the client
                     // knows it is subscribed before anything happens.
-                    first = false;
+                    opening = false;
                     quietSince = DateTime.UtcNow;
-                    yield return new SseItem<ChangeEvent>(null!, Heartbeat);
+                    yield return new SseItem<object>(null!, Heartbeat);
                 }
 
-                var untilHeartbeat = heartbeat - (DateTime.UtcNow - quietSince);
-                if (!await WaitAsync(wake, untilHeartbeat < catchUp ? untilHeartbeat : catchUp, ct))
+                if (!full)
+                {
+                    var untilHeartbeat = heartbeat - (DateTime.UtcNow - quietSince);
+                    if (!await WaitAsync(wake, untilHeartbeat < catchUp ? untilHeartbeat : catchUp, ct))
+                    {
+                        yield break;
+                    }
+                }
+
+                // Taken before the read: an event that commits while the read runs still ends the wait after it.
+                wake = notifications.Next;
+                if (await TryReadAsync(after, ct) is not { } next)
                 {
                     yield break;
                 }
+
+                read = next;
             }
         }
 
         /// <summary>
-        /// The next batch on a connection of its own, returned to the pool before the events are
-        /// written; null when the stream is to end: the client left, the app is stopping, or the
-        /// database failed after the stream began (the client reconnects with Last-Event-ID and
-        /// loses nothing). A failed first read is thrown, so that it answers as a problem (503).
+        /// The next batch, in its turn, on a connection of its own, returned to the pool before the
+        /// events are written; null when the stream is to end: the client left, the app is
+        /// stopping, or the database failed (the client reconnects with Last-Event-ID and loses nothing).
         /// </summary>
-        private async Task<IReadOnlyList<StoredEvent>?> TryReadAsync(long after, bool first, CancellationToken ct)
+        private async Task<EventRead?> TryReadAsync(long after, CancellationToken ct)
         {
             try
             {
-                return await EventStore.ReadAsync(db, filter, after, BatchSize, ct);
+                return await ReadInTurnAsync(after, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return null;
             }
-            catch (Exception e) when (!first && e is NpgsqlException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 logger.LogWarning(e, "Ended an event stream at position {Position}: the events could not be read ({Reason}); the client resumes from there", after, e.Message);
                 return null;
             }
+        }
+
+        private async Task<EventRead> ReadInTurnAsync(long after, CancellationToken ct)
+        {
+            using var turn = await notifications.TakeReadTurnAsync(ct);
+            return await EventStore.ReadAsync(db, filter, after, BatchSize, ct);
         }
 
         /// <summary>Waits for a notice or the timeout; false when the client left or the app is stopping.</summary>
@@ -214,7 +312,11 @@ public static class EventStream
             + "(claim.status_changed), `data` the CloudEvent as one item of GET /events gives it. "
             + "When nothing happens for a while (15 s by default), an `event: heartbeat` with empty data keeps proxies from closing the connection; "
             + "browsers' EventSource ignores it. Reconnect with Last-Event-ID to resume without loss. "
-            + "Same filters as GET /events: `type` (repeatable) and `claimId`.";
+            + "Same filters as GET /events: `type` (repeatable) and `claimId`. "
+            + "A resume point below what the retention purge deleted is refused with 410 (problem events-purged), and an open stream that falls behind a purge "
+            + "ends with an `event: events-purged` whose data is that problem: resync, then resume with after=purgedThrough. "
+            + "One API key holds at most Events:MaxStreamsPerCaller open streams per instance (10 by default; more: 429 too-many-streams), "
+            + "and an instance at most Events:MaxStreams (1000; more: 503 streams-full, with Retry-After).";
 
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
@@ -248,6 +350,22 @@ public static class EventStream
                     },
                 },
             };
+
+            Describe(operation, "429", "This API key already holds its most live streams on this instance (too-many-streams), or a rate limit was reached; Retry-After says when to try again.");
+            Describe(operation, "503", "This instance holds all the live streams it can (streams-full), or the database is unavailable; Retry-After says when to try again.");
+        }
+
+        /// <summary>Says what a status means on this operation; the problem body and headers are the common ones, added elsewhere.</summary>
+        private static void Describe(OpenApiOperation operation, string status, string description)
+        {
+            if (operation.Responses!.TryGetValue(status, out var response) && response is OpenApiResponse concrete)
+            {
+                concrete.Description = description;
+            }
+            else
+            {
+                operation.Responses[status] = new OpenApiResponse { Description = description };
+            }
         }
     }
 }

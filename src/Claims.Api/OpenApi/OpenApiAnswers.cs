@@ -43,6 +43,12 @@ public sealed class OpenApiAnswers : IOperationFilter
                 continue;
             }
 
+            // Swashbuckle describes a declared response by its reason phrase; the metadata may say more.
+            if (metadata.OfType<IProducesResponseTypeMetadata>().LastOrDefault(m => m.StatusCode == status && m.Description is not null) is { } declared)
+            {
+                concrete.Description = declared.Description;
+            }
+
             if (status >= 400 && (concrete.Content is null || concrete.Content.Count == 0))
             {
                 concrete.Content = new Dictionary<string, OpenApiMediaType>

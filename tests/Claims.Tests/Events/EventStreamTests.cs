@@ -175,6 +175,7 @@ public sealed class EventStreamTests(EventStreamTests.TwoInstances instances, IT
         {
             api.Settings["ConnectionStrings:Claims"] = new NpgsqlConnectionStringBuilder(api.ConnectionString) { MaxPoolSize = 4 }.ConnectionString;
             api.Settings["Events:HeartbeatSeconds"] = "1";
+            api.Settings["Events:MaxStreamsPerCaller"] = "12";
             using var client = api.CreateClient();
             var hub = api.Services.GetRequiredService<EventNotifications>();
             var streams = new List<EventStreamReader>();

@@ -56,6 +56,37 @@ public sealed class TableLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until at least <paramref name="sessions"/> sessions of this database that run a
+    /// statement beginning with <paramref name="tag"/> wait for a lock; fails after <paramref name="within"/>.
+    /// </summary>
+    public async Task WaitUntilBlockedAsync(int sessions, string tag, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await BlockedAsync(tag) < sessions)
+        {
+            Assert.True(clock.Elapsed < within, $"Fewer than {sessions} sessions waited behind the lock on {string.Join(", ", _tables)} within {within.TotalSeconds:0} s.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>How many sessions of this database that run a statement beginning with <paramref name="tag"/> wait for a lock now.</summary>
+    public async Task<long> BlockedAsync(string tag)
+    {
+        // The activity view is read once per transaction and kept until it ends, and this one
+        // lasts as long as the lock: clear that copy, or every call would see the first.
+        await using (var clear = new NpgsqlCommand("SELECT pg_stat_clear_snapshot()", _connection, _transaction))
+        {
+            await clear.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND starts_with(query, @tag)",
+            _connection, _transaction);
+        command.Parameters.AddWithValue("tag", tag);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _transaction.RollbackAsync();
