@@ -1,7 +1,7 @@
 using Claims.Benchmarks;
 
 // generate --claims N | run [--quick] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
-// | events [--seconds 15] [--write-readme]
+// | events [--seconds 15] [--write-readme] | webhooks [--write-readme]
 var writeReadme = args.Contains("--write-readme");
 switch (args.FirstOrDefault())
 {
@@ -13,6 +13,8 @@ switch (args.FirstOrDefault())
     case "events":
         return await BenchmarkRun.EventsAsync(TimeSpan.FromSeconds(double.TryParse(Option(args, "--seconds"), out var seconds) ? seconds : 15), writeReadme, Console.Out,
             withoutNotify: args.Contains("--without-notify"));
+    case "webhooks":
+        return await BenchmarkRun.WebhooksAsync(writeReadme, Console.Out);
 }
 
 var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Claims");
@@ -38,7 +40,7 @@ switch (args.FirstOrDefault())
     case "run":
         return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     default:
-        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme]");
+        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme] | webhooks [--write-readme]");
         return 2;
 }
 

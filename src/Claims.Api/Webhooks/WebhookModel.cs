@@ -33,6 +33,14 @@ public sealed class WebhooksOptions
     /// <summary>How often the worker looks for due deliveries and new events without a notice, in seconds (default 1).</summary>
     public double PollSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// The most deliveries of one subscription claimed together and sent one after another on one
+    /// connection, recorded in one round trip (default 100); 1 claims and records each on its own.
+    /// </summary>
+    public int RunLength { get; set; } = 100;
+
+    public const int MaxRunLength = 1000;
+
     public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
 
     public IReadOnlyList<TimeSpan> Retries => TryParseSchedule(RetrySchedule, out var schedule) ? schedule : [];

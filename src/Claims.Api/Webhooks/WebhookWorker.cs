@@ -10,29 +10,37 @@ using Npgsql;
 namespace Claims.Api.Webhooks;
 
 /// <summary>
-/// Delivers webhooks, on every instance. Two steps per round: the fan-out turns each new event
+/// Delivers webhooks, on every instance, in two loops. The fan-out turns each new event
 /// into a pending delivery for every subscription it passes, advancing the subscription's
 /// last_position in the same transaction (so an event becomes a delivery exactly once); the sender
-/// claims due deliveries with FOR UPDATE SKIP LOCKED and moves each one's next_attempt_at on by a
-/// lease in that same statement, so that no two instances send the same attempt, and a worker
-/// killed mid-send leaves the delivery to be sent again when its lease ends (at least once).
+/// claims, per subscription, a run of due deliveries (its earliest pending one, locked with FOR
+/// UPDATE SKIP LOCKED, and those after it) and moves their next_attempt_at on by a lease in that
+/// same statement, so that no two instances send the same attempt, and a worker killed mid-run
+/// leaves the run to be sent again when its lease ends (at least once).
 /// Order: per subscription, a delivery is sent only once every earlier one of the same
-/// subscription has succeeded or given up, so a receiver sees its events in position order.
-/// A round runs at each committed event (the events notice), at a test or retry, and every
-/// Webhooks:PollSeconds for due retries.
+/// subscription has succeeded or given up: a run goes out one delivery after another and stops at
+/// the first failure, so a receiver sees its events in position order.
+/// A fan-out runs at each committed event (the events notice); a sending round when the fan-out
+/// queued deliveries, at a test or retry; both every Webhooks:PollSeconds (retries come due).
 /// </summary>
 public sealed class WebhookWorker : BackgroundService
 {
-    /// <summary>Deliveries claimed per round, sent at once; and events fanned out per subscription and round.</summary>
-    public const int BatchSize = 20;
+    /// <summary>Subscriptions whose runs are claimed per sending round, sent side by side; and events fanned out per subscription and round.</summary>
+    public const int SubscriptionsPerRound = 20;
     public const int FanOutBatch = 500;
 
     /// <summary>The most of a receiver's answer read (for the attempt log's error), so that a huge answer costs nothing.</summary>
     public const int MaxAnswerRead = 1024;
 
     /// <summary>
-    /// A claimed delivery's lease is the attempt's timeout and this: time to record the outcome.
-    /// A worker that dies mid-send leaves the delivery to others once the lease ends.
+    /// A run starts no attempt after this much time since its claim: a slow receiver gets shorter
+    /// runs, recorded at least this often, and the run's lease stays short.
+    /// </summary>
+    public static readonly TimeSpan RunWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A claimed run's lease is <see cref="RunWindow"/>, the attempt's timeout and this: time to
+    /// record the outcomes. A worker that dies mid-run leaves the run to others once the lease ends.
     /// </summary>
     public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
 
@@ -70,28 +78,48 @@ public sealed class WebhookWorker : BackgroundService
     /// <summary>Runs a round soon: something was queued.</summary>
     public void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _logger.LogInformation("Webhook deliveries started");
+        // Two loops, so that neither waits for the other: a fan-out of a long backlog goes on
+        // while the deliveries already queued are sent.
+        return Task.WhenAll(
+            RepeatAsync("fan-out", () => _notifications.Next, async ct =>
+            {
+                var done = await FanOutAsync(ct);
+                if (done.Queued)
+                {
+                    Wake();
+                }
+
+                return done.More;
+            }, stoppingToken),
+            // A subscription's deliveries go in order, a run at a time, so a round that sent
+            // anything may have made the next run due: go on at once rather than at the next poll.
+            RepeatAsync("delivery", () => Volatile.Read(ref _wake).Task, async ct => await SendDueAsync(ct) > 0, stoppingToken));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="round"/> when <paramref name="signal"/> fires, at least every
+    /// Webhooks:PollSeconds (retries come due without a notice), and again at once while it
+    /// reports more to do.
+    /// </summary>
+    private async Task RepeatAsync(string name, Func<Task> signal, Func<CancellationToken, Task<bool>> round, CancellationToken stoppingToken)
+    {
         var poll = TimeSpan.FromSeconds(_options.PollSeconds);
         var failures = 0;
-        var fanOut = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             // Taken before the round: what commits or is queued during it still wakes the next.
-            var wake = Task.WhenAny(_notifications.Next, Volatile.Read(ref _wake).Task);
-            var busy = false;
+            var wake = signal();
             try
             {
-                if (fanOut)
-                {
-                    await FanOutAsync(stoppingToken);
-                }
-
-                // A subscription's deliveries go one at a time, so a round that sent anything may
-                // have made the next one due: go on at once rather than at the next poll.
-                busy = await SendDueAsync(stoppingToken) > 0;
+                var more = await round(stoppingToken);
                 failures = 0;
+                if (more)
+                {
+                    continue;
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -103,19 +131,9 @@ public sealed class WebhookWorker : BackgroundService
                 // spaced out up to 30 s instead of a stack trace every poll.
                 if (failures++ % 60 == 0)
                 {
-                    _logger.LogWarning(e, "A webhook round failed ({Failures} in a row); the next one tries again", failures);
+                    _logger.LogWarning(e, "A webhook {Round} round failed ({Failures} in a row); the next one tries again", name, failures);
                 }
             }
-
-            if (busy)
-            {
-                // Fan out again only when new events were announced: each fan-out read holds
-                // event writers back for a moment (see EventStore).
-                fanOut = wake.IsCompleted;
-                continue;
-            }
-
-            fanOut = true;
 
             try
             {
@@ -124,7 +142,7 @@ public sealed class WebhookWorker : BackgroundService
             }
             catch (TimeoutException)
             {
-                // The poll: retries come due without a notice.
+                // The poll.
             }
             catch (OperationCanceledException)
             {
@@ -140,8 +158,11 @@ public sealed class WebhookWorker : BackgroundService
         public long LastPosition { get; init; }
     }
 
+    /// <summary>What a fan-out did: queued deliveries; stopped at a full batch for some subscription, so that more may follow at once.</summary>
+    public readonly record struct FanOut(bool Queued, bool More);
+
     /// <summary>Turns the events after each active subscription's last position into its pending deliveries.</summary>
-    public async Task FanOutAsync(CancellationToken ct)
+    public async Task<FanOut> FanOutAsync(CancellationToken ct)
     {
         List<Guid> behind;
         await using (var connection = await _db.OpenConnectionAsync(ct))
@@ -151,13 +172,17 @@ public sealed class WebhookWorker : BackgroundService
                 cancellationToken: ct))).AsList();
         }
 
+        var done = new FanOut(false, false);
         foreach (var id in behind)
         {
-            await FanOutAsync(id, ct);
+            var one = await FanOutAsync(id, ct);
+            done = new FanOut(done.Queued || one.Queued, done.More || one.More);
         }
+
+        return done;
     }
 
-    private async Task FanOutAsync(Guid id, CancellationToken ct)
+    private async Task<FanOut> FanOutAsync(Guid id, CancellationToken ct)
     {
         await using var connection = await _db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -167,11 +192,11 @@ public sealed class WebhookWorker : BackgroundService
             new { id }, transaction, cancellationToken: ct));
         if (hook is null)
         {
-            return;
+            return new FanOut(false, false);
         }
 
-        // On a connection of its own, outside this transaction: the read holds event writers back
-        // until its transaction ends, which must not last while the deliveries are written.
+        // Positions become visible in increasing order (EventSequencer), so the read needs no lock
+        // and may run beside this transaction.
         var (events, horizon) = await EventStore.ReadToHorizonAsync(_db, new EventFilter(WebhookRules.Types(hook.EventTypes), hook.ClaimId), hook.LastPosition, FanOutBatch, ct);
         // A short read saw every match up to the horizon: move on to it, past the events that do not match.
         var reached = events.Count == FanOutBatch ? events[^1].Position : Math.Max(horizon, hook.LastPosition);
@@ -206,43 +231,121 @@ public sealed class WebhookWorker : BackgroundService
         }
 
         await transaction.CommitAsync(ct);
+        return new FanOut(events.Count > 0, events.Count == FanOutBatch);
     }
 
     private sealed record Claimed(
-        Guid Id, Guid WebhookId, string MessageId, string Payload, int Attempt, int RetriesFrom, string Url, string Secret, string? PreviousSecret);
+        Guid Id, Guid WebhookId, long Seq, string MessageId, string Payload, int Attempt, int RetriesFrom, string Url, string Secret, string? PreviousSecret);
 
-    /// <summary>Claims the due deliveries (each subscription's earliest pending one), sends them at once, records each outcome; returns how many.</summary>
+    private sealed record Outcome(Claimed Delivery, int? Status, string? Error, int DurationMs)
+    {
+        public bool Succeeded => Status is >= 200 and < 300;
+    }
+
+    /// <summary>
+    /// Claims runs of due deliveries (per subscription, its earliest pending one and up to
+    /// Webhooks:RunLength after it), sends each run in order, records each run's outcomes; returns
+    /// how many deliveries were claimed.
+    /// </summary>
     public async Task<int> SendDueAsync(CancellationToken ct)
     {
+        // Taken before the claim is sent, so that it never ends after the lease the database gives.
+        var clock = Stopwatch.StartNew();
         List<Claimed> claimed;
         await using (var connection = await _db.OpenConnectionAsync(ct))
         {
-            // One statement, so its own transaction: the lease is taken where the row is locked.
+            // One statement, so its own transaction: the lease is taken where the rows are locked.
+            // Only the head of a subscription is locked, with SKIP LOCKED and rechecked on its
+            // latest version: a head another instance is claiming is skipped, one it has leased or
+            // finished meanwhile is no longer due or pending. The rest of the run needs no lock of
+            // its own: a delivery is never a head while an earlier one is pending, and the head
+            // stays pending, leased, until this run is recorded.
             claimed = (await connection.QueryAsync<Claimed>(new CommandDefinition(
                 """
-                WITH due AS (
-                    SELECT d.id FROM webhook_deliveries d
-                    JOIN webhooks w ON w.id = d.webhook_id AND w.disabled_at IS NULL
-                    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-                      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id AND e.status = 'pending' AND e.seq < d.seq)
+                WITH heads AS (
+                    SELECT h.id FROM webhooks w
+                    CROSS JOIN LATERAL (
+                        SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
+                        WHERE p.webhook_id = w.id AND p.status = 'pending' ORDER BY p.seq LIMIT 1) h
+                    WHERE w.disabled_at IS NULL AND h.next_attempt_at <= now()),
+                locked AS (
+                    SELECT d.id, d.webhook_id, d.seq FROM webhook_deliveries d
+                    WHERE d.id IN (SELECT id FROM heads) AND d.status = 'pending' AND d.next_attempt_at <= now()
                     ORDER BY d.next_attempt_at
-                    LIMIT @batch
-                    FOR UPDATE OF d SKIP LOCKED)
+                    LIMIT @subscriptions
+                    FOR UPDATE OF d SKIP LOCKED),
+                run AS (
+                    -- The head and the pending deliveries after it, up to the first one not due yet.
+                    SELECT r.id FROM locked l
+                    CROSS JOIN LATERAL (
+                        SELECT p.id, bool_and(p.next_attempt_at <= now()) OVER (ORDER BY p.seq) AS due
+                        FROM webhook_deliveries p
+                        WHERE p.webhook_id = l.webhook_id AND p.status = 'pending' AND p.seq >= l.seq
+                        ORDER BY p.seq
+                        LIMIT @runLength) r
+                    WHERE r.due)
                 UPDATE webhook_deliveries d
                 SET attempt = d.attempt + 1, next_attempt_at = now() + @lease, updated_at = now()
-                FROM due, webhooks w
-                WHERE d.id = due.id AND w.id = d.webhook_id
-                RETURNING d.id, d.webhook_id, d.message_id, d.payload, d.attempt, d.retries_from, w.url, w.secret,
+                FROM run, webhooks w
+                WHERE d.id = run.id AND w.id = d.webhook_id AND d.status = 'pending'
+                RETURNING d.id, d.webhook_id, d.seq, d.message_id, d.payload, d.attempt, d.retries_from, w.url, w.secret,
                     CASE WHEN w.previous_secret_until > now() THEN w.previous_secret END AS previous_secret
                 """,
-                new { batch = BatchSize, lease = _options.Timeout + LeaseMargin }, cancellationToken: ct))).AsList();
+                new { subscriptions = SubscriptionsPerRound, runLength = _options.RunLength, lease = RunWindow + _options.Timeout + LeaseMargin },
+                cancellationToken: ct))).AsList();
         }
 
-        await Task.WhenAll(claimed.Select(delivery => SendAsync(delivery, ct)));
+        await Task.WhenAll(claimed.GroupBy(d => d.WebhookId).Select(run => SendRunAsync([.. run.OrderBy(d => d.Seq)], clock, ct)));
         return claimed.Count;
     }
 
-    private async Task SendAsync(Claimed delivery, CancellationToken ct)
+    /// <summary>
+    /// Sends a run one delivery after another, in order, and stops at the first that fails (the
+    /// rest wait for its retry), or once <see cref="RunWindow"/> has passed since the claim (so
+    /// that the last attempt ends within the lease); then records the run in one round trip.
+    /// </summary>
+    private async Task SendRunAsync(IReadOnlyList<Claimed> run, Stopwatch sinceClaim, CancellationToken ct)
+    {
+        var outcomes = new List<Outcome>(run.Count);
+        try
+        {
+            foreach (var delivery in run)
+            {
+                // The first goes even after a slow claim, while the lease still leaves time to record it.
+                if (sinceClaim.Elapsed > (outcomes.Count == 0 ? RunWindow + LeaseMargin / 2 : RunWindow))
+                {
+                    break;
+                }
+
+                var outcome = await SendAsync(delivery, ct);
+                outcomes.Add(outcome);
+                if (!outcome.Succeeded)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: record what was sent, so that it is not sent again.
+        }
+
+        try
+        {
+            // Not the stopping token: what was sent is recorded even during a shutdown, within the margin the lease leaves.
+            using var bounded = new CancellationTokenSource(LeaseMargin);
+            await RecordAsync(outcomes, run.Skip(outcomes.Count).ToList(), bounded.Token);
+        }
+        catch (Exception e)
+        {
+            // The lease ends and the run is sent again: at least once.
+            _logger.LogWarning(e, "Could not record {Count} webhook attempts of subscription {Webhook}", outcomes.Count, run[0].WebhookId);
+        }
+
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private async Task<Outcome> SendAsync(Claimed delivery, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         int? status = null;
@@ -276,15 +379,7 @@ public sealed class WebhookWorker : BackgroundService
             error = (e.InnerException as UrlRefusedException)?.Message ?? e.Message;
         }
 
-        try
-        {
-            await RecordAsync(delivery, status, error, (int)clock.ElapsedMilliseconds, ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The lease ends and the delivery is sent again: at least once.
-            _logger.LogWarning(e, "Could not record attempt {Attempt} of webhook delivery {Delivery}", delivery.Attempt, delivery.Id);
-        }
+        return new Outcome(delivery, status, error, (int)clock.ElapsedMilliseconds);
     }
 
     private static async Task<string> ReadStartAsync(HttpResponseMessage response, CancellationToken ct)
@@ -309,63 +404,87 @@ public sealed class WebhookWorker : BackgroundService
         }
     }
 
-    /// <summary>Records one attempt and what follows: done, the next try, or giving up; disables the subscription on 410 or after failing for days.</summary>
-    private async Task RecordAsync(Claimed delivery, int? status, string? error, int durationMs, CancellationToken ct)
+    /// <summary>
+    /// Records a run in one round trip (the statements of one command share an implicit
+    /// transaction): each attempt and what follows it (done, the next try, or giving up); the
+    /// claimed deliveries that were not sent go back to waiting, their attempt uncounted; and the
+    /// subscription is disabled on 410 or after failing for days.
+    /// </summary>
+    private async Task RecordAsync(IReadOnlyList<Outcome> sent, IReadOnlyList<Claimed> unsent, CancellationToken ct)
     {
-        var succeeded = status is >= 200 and < 300;
-        var gone = status == StatusCodes.Status410Gone;
-        var retry = delivery.Attempt - delivery.RetriesFrom;
-        TimeSpan? wait = succeeded || gone || retry > _schedule.Count ? null : _schedule[retry - 1];
-        var outcome = succeeded ? "succeeded" : wait is null ? "failed" : "pending";
+        var webhook = (sent.Count > 0 ? sent[0].Delivery : unsent[0]).WebhookId;
+        var outcomes = sent.Select(o =>
+        {
+            var retry = o.Delivery.Attempt - o.Delivery.RetriesFrom;
+            TimeSpan? wait = o.Succeeded || o.Status == StatusCodes.Status410Gone || retry > _schedule.Count ? null : _schedule[retry - 1];
+            return (Outcome: o, Status: o.Succeeded ? "succeeded" : wait is null ? "failed" : "pending", Wait: wait ?? TimeSpan.Zero);
+        }).ToList();
+        var last = sent.Count > 0 ? sent[^1] : null;
+        var gone = last?.Status == StatusCodes.Status410Gone;
         var disable = gone
             ? $"The receiver answered 410 Gone at {DateTime.UtcNow:O}."
-            : $"Every delivery failed for {_options.DisableAfterHours:0.###} hours; the last error: {error}";
+            : $"Every delivery failed for {_options.DisableAfterHours:0.###} hours; the last error: {last?.Error}";
         if (disable.Length > 500)
         {
             disable = disable[..499] + "…";
         }
 
         await using var connection = await _db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        // attempt = @attempt: a worker whose lease ran out records nothing over the one that took it on.
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
+        await connection.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE webhook_deliveries
-            SET status = @outcome, next_attempt_at = CASE WHEN @outcome = 'pending' THEN now() + @wait ELSE next_attempt_at END,
-                last_status_code = @status, last_duration_ms = @durationMs, last_error = @error, updated_at = now()
-            WHERE id = @id AND attempt = @attempt AND status = 'pending'
-            """,
-            new { id = delivery.Id, attempt = delivery.Attempt, outcome, wait = wait ?? TimeSpan.Zero, status, durationMs, error },
-            transaction, cancellationToken: ct));
-        if (updated == 0)
-        {
-            return;
-        }
+            -- The subscription first, as DELETE /webhooks and the fan-out lock it before its deliveries,
+            -- so that a delete waits rather than deadlocks; and only when it changes: a run that
+            -- succeeded on a subscription that was not failing leaves it alone, and so never waits
+            -- for a fan-out.
+            SELECT 1 FROM webhooks WHERE id = @webhook AND NOT (@lastSucceeded AND failing_since IS NULL) FOR NO KEY UPDATE;
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO webhook_attempts (delivery_id, attempt, status_code, duration_ms, error)
-            VALUES (@id, @attempt, @status, @durationMs, left(@error, 1000))
-            ON CONFLICT DO NOTHING
-            """,
-            new { id = delivery.Id, attempt = delivery.Attempt, status, durationMs, error }, transaction, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
+            WITH sent AS (
+                SELECT * FROM unnest(@ids::uuid[], @attempts::int[], @outcomes::text[], @waits::interval[], @statuses::int[], @durations::int[], @errors::text[])
+                    AS s (id, attempt, outcome, wait, status_code, duration_ms, error)),
+            recorded AS (
+                -- attempt = s.attempt: a worker whose lease ran out records nothing over the one that took it on.
+                UPDATE webhook_deliveries d
+                SET status = s.outcome, next_attempt_at = CASE WHEN s.outcome = 'pending' THEN now() + s.wait ELSE d.next_attempt_at END,
+                    last_status_code = s.status_code, last_duration_ms = s.duration_ms, last_error = s.error, updated_at = now()
+                FROM sent s
+                WHERE d.id = s.id AND d.attempt = s.attempt AND d.status = 'pending'
+                RETURNING d.id, d.attempt, s.status_code, s.duration_ms, s.error),
+            logged AS (
+                INSERT INTO webhook_attempts (delivery_id, attempt, status_code, duration_ms, error)
+                SELECT id, attempt, status_code, duration_ms, left(error, 1000) FROM recorded
+                ON CONFLICT DO NOTHING),
+            released AS (
+                UPDATE webhook_deliveries d SET attempt = d.attempt - 1, next_attempt_at = now(), updated_at = now()
+                FROM unnest(@unsent::uuid[], @unsentAttempts::int[]) AS u (id, attempt)
+                WHERE d.id = u.id AND d.attempt = u.attempt AND d.status = 'pending')
             UPDATE webhooks
-            SET failing_since = CASE WHEN @succeeded THEN NULL ELSE coalesce(failing_since, now()) END,
-                disabled_at = CASE WHEN disabled_at IS NULL AND (@gone OR (NOT @succeeded AND failing_since < now() - @disableAfter)) THEN now() ELSE disabled_at END,
-                disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone OR (NOT @succeeded AND failing_since < now() - @disableAfter)) THEN @disable ELSE disabled_reason END
-            WHERE id = @webhook
-            """,
-            new { webhook = delivery.WebhookId, succeeded, gone, disableAfter = TimeSpan.FromHours(_options.DisableAfterHours), disable },
-            transaction, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
+            SET failing_since = CASE WHEN @lastSucceeded THEN NULL WHEN @anySucceeded THEN now() ELSE coalesce(failing_since, now()) END,
+                disabled_at = CASE WHEN disabled_at IS NULL AND (@gone OR (NOT @anySucceeded AND failing_since < now() - @disableAfter)) THEN now() ELSE disabled_at END,
+                disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone OR (NOT @anySucceeded AND failing_since < now() - @disableAfter)) THEN @disable ELSE disabled_reason END
+            WHERE id = @webhook AND NOT (@lastSucceeded AND failing_since IS NULL) AND EXISTS (SELECT 1 FROM recorded);
+
             UPDATE webhook_deliveries SET status = 'abandoned', updated_at = now()
-            WHERE webhook_id = @webhook AND status = 'pending' AND EXISTS (SELECT 1 FROM webhooks WHERE id = @webhook AND disabled_at IS NOT NULL)
+            WHERE webhook_id = @webhook AND status = 'pending' AND EXISTS (SELECT 1 FROM webhooks WHERE id = @webhook AND disabled_at IS NOT NULL);
             """,
-            new { webhook = delivery.WebhookId }, transaction, cancellationToken: ct));
-        await transaction.CommitAsync(ct);
+            new
+            {
+                webhook,
+                ids = outcomes.Select(o => o.Outcome.Delivery.Id).ToArray(),
+                attempts = outcomes.Select(o => o.Outcome.Delivery.Attempt).ToArray(),
+                outcomes = outcomes.Select(o => o.Status).ToArray(),
+                waits = outcomes.Select(o => o.Wait).ToArray(),
+                statuses = outcomes.Select(o => o.Outcome.Status).ToArray(),
+                durations = outcomes.Select(o => o.Outcome.DurationMs).ToArray(),
+                errors = outcomes.Select(o => o.Outcome.Error).ToArray(),
+                unsent = unsent.Select(d => d.Id).ToArray(),
+                unsentAttempts = unsent.Select(d => d.Attempt).ToArray(),
+                lastSucceeded = last?.Succeeded ?? false,
+                anySucceeded = sent.Any(o => o.Succeeded),
+                gone,
+                disableAfter = TimeSpan.FromHours(_options.DisableAfterHours),
+                disable,
+            },
+            cancellationToken: ct));
     }
 
     public override void Dispose()
@@ -386,6 +505,7 @@ public static class WebhooksSetup
             .Validate(o => o.SecretOverlapHours is >= 0 and <= 24 * 30, "Webhooks:SecretOverlapHours must be between 0 and 720.")
             .Validate(o => o.DisableAfterHours is > 0 and <= 24 * 60, "Webhooks:DisableAfterHours must be more than 0 and at most 1440.")
             .Validate(o => o.PollSeconds is >= 0.05 and <= 3600, "Webhooks:PollSeconds must be between 0.05 and 3600.")
+            .Validate(o => o.RunLength is >= 1 and <= WebhooksOptions.MaxRunLength, $"Webhooks:RunLength must be between 1 and {WebhooksOptions.MaxRunLength}.")
             .Validate(o => WebhooksOptions.TryParseSchedule(o.RetrySchedule, out _),
                 "Webhooks:RetrySchedule must be 1 to 20 waits in seconds, comma-separated, each at most a week (5,300,1800,...).")
             .ValidateOnStart();

@@ -1,8 +1,10 @@
+using System.Text.Json;
 using Claims.Api.Auth;
 using Claims.Api.Data;
 using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Http;
+using Claims.Api.OpenApi;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -50,10 +52,11 @@ public static class WebhooksApi
     {
         var group = app.MapGroup("/webhooks").WithTags("Webhooks");
 
-        group.MapPost("/", CreateWebhook).WithName(nameof(CreateWebhook)).Allow(Role.Admin)
+        group.MapPost("/", CreateWebhook).WithName(nameof(CreateWebhook)).Allow(Role.Admin).AcceptIdempotencyKey()
             .WithSummary("Subscribe a URL to events, signed as Standard Webhooks")
-            .WithDescription("Each event after this moment that passes the filters is POSTed to the URL as its CloudEvent JSON (the item GET /events gives), with the headers webhook-id, webhook-timestamp and webhook-signature. The answer shows the signing secret once. The URL must be https and resolve only to public addresses (checked now and at each delivery).")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithDescription("Each event after this moment that passes the filters is POSTed to the URL as its CloudEvent JSON (the item GET /events gives), with the headers webhook-id, webhook-timestamp and webhook-signature. The answer shows the signing secret once. The URL must be https and resolve only to public addresses (checked now and at each delivery). With an Idempotency-Key, a retry replays the first answer, with the subscription's current secret, instead of registering the URL twice; once the subscription is deleted, it answers 404.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListWebhooks).WithName(nameof(ListWebhooks)).Allow(Role.Admin)
             .WithSummary("List webhook subscriptions, newest first (never their secrets)");
         group.MapGet("/{id:guid}", GetWebhook).WithName(nameof(GetWebhook)).Allow(Role.Admin)
@@ -83,8 +86,29 @@ public static class WebhooksApi
     }
 
     public static async Task<Results<Created<WebhookWithSecret>, ProblemHttpResult>> CreateWebhook(
-        WebhookRequest request, NpgsqlDataSource db, UrlGuard guard, HttpContext http, CancellationToken ct)
+        WebhookRequest request, NpgsqlDataSource db, UrlGuard guard, Idempotency idempotency, HttpContext http, CancellationToken ct)
     {
+        var key = idempotency.Read(http, request, out var badKey);
+        if (badKey is not null)
+        {
+            return badKey;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var commit = Commit.For(transaction, ct);
+        var (refusal, replay) = await Idempotency.GuardAsync(connection, transaction, key, ct);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (replay is not null)
+        {
+            return await ReplayCreatedAsync(connection, transaction, idempotency, http, replay, ct);
+        }
+
+        // Before the insert, so that nothing is stored for a refused URL, nor is the key used up.
         var url = new Uri(request.Url!);
         if (await RefusedAsync(guard, url, ct) is { } refused)
         {
@@ -92,12 +116,9 @@ public static class WebhooksApi
         }
 
         var secret = WebhookRules.NewSecret();
-        // Every event up to the horizon has committed (or never will) by now, and every later one
-        // commits after this moment: the subscription receives exactly those.
+        // The subscription receives the events numbered after this moment's horizon: positions
+        // become visible in increasing order (EventSequencer), so none can appear below it later.
         var start = (await EventStore.ReadToHorizonAsync(db, EventFilter.All, long.MaxValue, 1, ct)).Horizon;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await using var commit = Commit.For(transaction, ct);
         var row = await connection.QuerySingleAsync<WebhookRow>(new CommandDefinition(
             $"""
             INSERT INTO webhooks (id, url, event_types, claim_id, secret, created_by, last_position)
@@ -115,8 +136,31 @@ public static class WebhooksApi
                 start,
             },
             transaction, cancellationToken: ct));
+        var webhook = row.ToWebhook();
+        var location = $"/webhooks/{row.Id}";
+        // The answer is stored without its secret: a replay reads it from the subscription (see ReplayCreatedAsync).
+        await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, webhook, ct);
         await commit.RunAsync();
-        return TypedResults.Created($"/webhooks/{row.Id}", new WebhookWithSecret(row.ToWebhook(), secret));
+        return TypedResults.Created(location, new WebhookWithSecret(webhook, secret));
+    }
+
+    /// <summary>
+    /// The first answer again, for a client that lost it: the one place it could see the secret.
+    /// The idempotency table holds the answer without the secret, which lives only in the
+    /// subscription's row: no second copy that would outlive a rotation or a delete for the two
+    /// days replays are kept. So the secret replayed is the subscription's current one (the one
+    /// that signs, the same as the first answer's unless rotated since), and a replay after the
+    /// subscription was deleted answers 404.
+    /// </summary>
+    private static async Task<Results<Created<WebhookWithSecret>, ProblemHttpResult>> ReplayCreatedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Idempotency idempotency, HttpContext http, Idempotency.Check.Replay replay, CancellationToken ct)
+    {
+        var id = JsonSerializer.Deserialize<Webhook>(replay.Body, idempotency.SerializerOptions)!.Id;
+        var secret = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT secret FROM webhooks WHERE id = @id", new { id }, transaction, cancellationToken: ct));
+        return secret is null
+            ? ProblemTypes.NotFound.Result($"The webhook {id} that this Idempotency-Key registered has been deleted since.")
+            : TypedResults.Created(replay.Location, new WebhookWithSecret(idempotency.Replayed<Webhook>(http, replay), secret));
     }
 
     public static async Task<Results<Ok<Page<Webhook>>, ValidationProblem>> ListWebhooks(

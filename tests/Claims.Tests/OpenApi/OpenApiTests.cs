@@ -121,6 +121,11 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("StatusChangeRequest", "second, independent source")]
     [InlineData("ClaimStatusView", "evidenceCounts")]
     [InlineData("StatusChange", "in_review")]
+    [InlineData("WebhookRequest", "claim.status_changed")]
+    [InlineData("Webhook", "partner.example.org")]
+    [InlineData("WebhookWithSecret", "whsec_")]
+    [InlineData("WebhookDelivery", "msg_")]
+    [InlineData("DeliveryAttempt", "503")]
     public async Task SchemasCarryExamplesFromTheSeedStory(string schema, string words)
     {
         var document = await DocumentAsync();

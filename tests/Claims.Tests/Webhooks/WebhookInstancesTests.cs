@@ -34,9 +34,10 @@ public sealed class WebhookInstancesTests(WebhookInstancesTests.TwoInstances ins
         // Twenty evidence items at once, half through each instance.
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => AddEvidenceAsync(i % 2 == 0 ? onA : onB, claim, source, $"Desertion report {i}")));
 
+        await instances.Receiver.WaitForAsync(url, 20, Arrives);
+        // Delivered, so numbered: the feed has them all by then.
         var inFeed = await onA.ReadAsync(0, $"&claimId={claim}&type=evidence.added");
         Assert.Equal(20, inFeed.Count);
-        await instances.Receiver.WaitForAsync(url, 20, Arrives);
         // Both workers keep polling every 0.1 s: a repeat would show within this.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         var received = instances.Receiver.ReceivedAt(url);
@@ -76,6 +77,9 @@ public sealed class WebhookInstancesTests(WebhookInstancesTests.TwoInstances ins
 
             await using var second = await ApiServer.StartAsync(connectionString, Settings);
             using var restarted = second.CreateClient(second.AdminKey);
+            // Events whose writes were answered before the kill but not numbered yet are numbered
+            // by the new process's sequencer at its start; this waits until they are.
+            await Feed.SettleEventsAsync(connectionString);
             var inFeed = (await restarted.ReadAsync(0, $"&claimId={claim}&type=evidence.added")).Select(e => e.Str("id")).ToList();
             Assert.Equal(5, inFeed.Count);
             for (var i = 0; ; i++)

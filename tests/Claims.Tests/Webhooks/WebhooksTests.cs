@@ -120,6 +120,88 @@ public sealed class WebhooksTests(WebhooksTests.Fixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AFailureInTheMiddleOfABacklogHoldsTheLaterDeliveriesBackUntilItsRetrySucceeds()
+    {
+        var source = await _admin.SourceAsync("Hromadske", "outlet", "C");
+        // The third request fails once.
+        var url = Receiver.NewUrl(200, 200, 500);
+        var (id, _) = await RegisterAsync(url, null, "evidence.added");
+
+        // Five events in one transaction, so that they are queued together.
+        var claim = await _admin.ClaimAsync(Story.Deserted, [.. Enumerable.Range(1, 5).Select(i => Story.Evidence(source, "supports", $"Desertion report {i}"))]);
+
+        // Delivered, so numbered: the feed has them all by then.
+        var received = await Receiver.WaitForAsync(url, 6, Arrives);
+        var inFeed = (await _admin.ReadAsync(0, $"&claimId={claim}&type=evidence.added")).Select(e => e.Str("id")).ToList();
+        Assert.Equal(5, inFeed.Count);
+        Assert.Equal(
+            [(inFeed[0], 200), (inFeed[1], 200), (inFeed[2], 500), (inFeed[2], 200), (inFeed[3], 200), (inFeed[4], 200)],
+            received.Select(r => (r.Json.Str("id"), r.AnsweredWith)));
+        var deliveries = await AllDeliveriesAsync(id, 5, "succeeded");
+        // The two held back were not attempted while the third failed: one attempt each.
+        Assert.Equal([1, 1, 2, 1, 1], inFeed.Select(e => deliveries[e].GetProperty("attempts").GetInt32()));
+    }
+
+    [Fact]
+    public async Task RegisteringAgainWithTheSameIdempotencyKeyReplaysTheAnswerWithItsSecretAndRegistersOnce()
+    {
+        var url = Receiver.NewUrl();
+        var body = new { url, eventTypes = new[] { "claim.deleted" }, claimId = Guid.NewGuid() };
+        var key = Guid.NewGuid().ToString();
+
+        var first = await PostWithKeyAsync(body, key);
+        var firstText = await first.Content.ReadAsStringAsync();
+        var second = await PostWithKeyAsync(body, key);
+
+        var created = await first.ReadJsonAsync(HttpStatusCode.Created);
+        var replayed = await second.ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(firstText, await second.Content.ReadAsStringAsync());
+        Assert.Equal(created.GetProperty("webhook").Id(), replayed.GetProperty("webhook").Id());
+        Assert.Equal(created.Str("secret"), replayed.Str("secret"));
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", Assert.Single(second.Headers.GetValues("Idempotent-Replayed")));
+        Assert.Single(await SubscriptionsAtAsync(url));
+    }
+
+    [Fact]
+    public async Task TheSameIdempotencyKeyWithAnotherBodyIs422ProblemAndRegistersNothing()
+    {
+        var url = Receiver.NewUrl();
+        var other = Receiver.NewUrl();
+        var key = Guid.NewGuid().ToString();
+        await (await PostWithKeyAsync(new { url, eventTypes = new[] { "claim.deleted" } }, key)).ReadJsonAsync(HttpStatusCode.Created);
+
+        var problem = await (await PostWithKeyAsync(new { url = other, eventTypes = new[] { "claim.deleted" } }, key))
+            .ReadProblemAsync(HttpStatusCode.UnprocessableEntity);
+
+        Assert.Equal("/problems/idempotency-key-reused", problem.Str("type"));
+        Assert.Empty(await SubscriptionsAtAsync(other));
+        Assert.Single(await SubscriptionsAtAsync(url));
+    }
+
+    [Fact]
+    public async Task AReplayAfterARotationShowsTheCurrentSecretAndAfterADeleteIs404()
+    {
+        var body = new { url = Receiver.NewUrl(), eventTypes = new[] { "claim.deleted" } };
+        var key = Guid.NewGuid().ToString();
+        var created = await (await PostWithKeyAsync(body, key)).ReadJsonAsync(HttpStatusCode.Created);
+        var id = created.GetProperty("webhook").Id();
+
+        var rotated = await (await _admin.PostAsync($"/webhooks/{id}/rotate-secret", null)).ReadJsonAsync(HttpStatusCode.OK);
+        var afterRotation = await (await PostWithKeyAsync(body, key)).ReadJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(HttpStatusCode.NoContent, (await _admin.DeleteAsync($"/webhooks/{id}")).StatusCode);
+        var afterDelete = await PostWithKeyAsync(body, key);
+
+        Assert.Equal(rotated.Str("secret"), afterRotation.Str("secret"));
+        Assert.NotEqual(created.Str("secret"), afterRotation.Str("secret"));
+        Assert.Equal(id, afterRotation.GetProperty("webhook").Id());
+        var gone = await afterDelete.ReadProblemAsync(HttpStatusCode.NotFound);
+        Assert.Contains(id.ToString(), gone.Str("detail"));
+        Assert.False(afterDelete.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    [Fact]
     public async Task A410DisablesTheSubscriptionWithAReasonAndNothingMoreIsSentToIt()
     {
         var claim = await _admin.ClaimAsync();
@@ -204,10 +286,36 @@ public sealed class WebhooksTests(WebhooksTests.Fixture fixture) : IClassFixture
         Assert.Contains(id.ToString(), gone.Str("detail"));
     }
 
-    private async Task<(Guid Id, string Secret)> RegisterAsync(string url, Guid claimId, params string[] eventTypes)
+    private async Task<(Guid Id, string Secret)> RegisterAsync(string url, Guid? claimId, params string[] eventTypes)
     {
         var created = await (await _admin.PostAsJsonAsync("/webhooks", new { url, eventTypes, claimId })).ReadJsonAsync(HttpStatusCode.Created);
         return (created.GetProperty("webhook").Id(), created.Str("secret"));
+    }
+
+    private Task<HttpResponseMessage> PostWithKeyAsync(object body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return _admin.SendAsync(request);
+    }
+
+    private async Task<List<JsonElement>> SubscriptionsAtAsync(string url) =>
+        [.. (await (await _admin.GetAsync("/webhooks?limit=200")).ReadJsonAsync(HttpStatusCode.OK)).Items().Where(w => w.Str("url") == url)];
+
+    /// <summary>The subscription's <paramref name="count"/> deliveries by event id, once every one has come to <paramref name="status"/>; bounded.</summary>
+    private async Task<Dictionary<string, JsonElement>> AllDeliveriesAsync(Guid webhook, int count, string status)
+    {
+        for (var i = 0; ; i++)
+        {
+            var items = (await (await _admin.GetAsync($"/webhooks/{webhook}/deliveries?limit=200")).ReadJsonAsync(HttpStatusCode.OK)).Items().ToList();
+            if (items.Count == count && items.All(d => d.Str("status") == status))
+            {
+                return items.ToDictionary(d => d.Str("eventId"));
+            }
+
+            Assert.True(i < 150, $"The {count} deliveries did not all come to {status} within 15 s: {string.Join(", ", items)}");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The subscription's one delivery once it has come to <paramref name="status"/>; bounded.</summary>
