@@ -30,3 +30,8 @@ DROP TRIGGER events_position ON events;
 DROP FUNCTION events_assign_position();
 DROP TRIGGER events_notify ON events;
 DROP FUNCTION events_notify();
+
+-- The purge walks positions from the oldest (EventRetention), not times: this index only cost
+-- every event an insert, and could lead the purge's search for the first event to keep into a
+-- scan of every young event.
+DROP INDEX events_time_idx;
