@@ -63,3 +63,7 @@ $fn$;
 CREATE TRIGGER claims_unfile_deleted AFTER DELETE ON claims
 REFERENCING OLD TABLE AS deleted
 FOR EACH STATEMENT EXECUTE FUNCTION unfile_deleted_claims();
+
+-- The trigram GiST index served the look-up this replaces, and nothing else: every write paid
+-- for it. The GIN trigram index stays for substring search.
+DROP INDEX claims_statement_trgm_knn_idx;
