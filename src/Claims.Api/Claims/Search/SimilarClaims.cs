@@ -1,4 +1,3 @@
-using Claims.Api.Data;
 using Dapper;
 using Npgsql;
 
@@ -19,11 +18,7 @@ public static class SimilarClaims
     /// <paramref name="text"/>, best first, at most <paramref name="limit"/>: one statement, inside
     /// <paramref name="transaction"/> when one is given (a write checking before it inserts).
     /// </summary>
-    public static Task<IReadOnlyList<SimilarClaim>> FindAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string text, double minScore, int limit, CancellationToken ct) =>
-        QueryAsync(connection, transaction, text, minScore, limit, ct);
-
-    private static async Task<IReadOnlyList<SimilarClaim>> QueryAsync(
+    public static async Task<IReadOnlyList<SimilarClaim>> FindAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string text, double minScore, int limit, CancellationToken ct)
     {
         // The claims filed under the probe's keys, at most PerKey a key (the newest: a key that
