@@ -11,7 +11,7 @@ namespace Claims.Tests;
 /// <summary>
 /// Searches page through their matches in every order: a time order returns each match once, in
 /// order, for a common, an occasional and a rare word; relevance ranks a window of the newest
-/// matches (five here, Search:RelevanceWindow, 500 in production), best first, and pages through
+/// matches (five here, Search:RelevanceWindow, 200 in production), best first, and pages through
 /// it, yet finds a rare word's matches however old. Run twice: reading newest first through the
 /// whole (small) table, and giving way to the full-text index after a single claim per match.
 /// </summary>
