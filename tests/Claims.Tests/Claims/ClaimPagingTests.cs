@@ -14,7 +14,7 @@ public sealed class ClaimPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
     private const int Stored = 1200;
     private const int PageSize = 50;
 
-    // sort=relevance ranks a window of the newest matches (Search:RelevanceWindow, 500 by default);
+    // sort=relevance ranks a window of the newest matches (Search:RelevanceWindow, 200 by default);
     // the search below pages through 600 matches, so this class widens the window: what it tests is
     // the paging, which must see every match in the window once while claims are added.
     private readonly HttpClient _client = WithRelevanceWindow(api, 2000).CreateClient();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using Claims.Api.Claims;
 using Claims.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace Claims.Tests;
 /// <summary>
 /// Searches page through their matches in every order: a time order returns each match once, in
 /// order, for a common, an occasional and a rare word; relevance ranks a window of the newest
-/// matches (five here, Search:RelevanceWindow, 500 in production), best first, and pages through
+/// matches (five here, Search:RelevanceWindow, 200 in production), best first, and pages through
 /// it, yet finds a rare word's matches however old. Run twice: reading newest first through the
 /// whole (small) table, and giving way to the full-text index after a single claim per match.
 /// </summary>
@@ -178,6 +179,55 @@ public abstract class SearchPagingTests
         Assert.Equal(first, again);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task WithoutFiltersLongAndShortClaimsAreWalkedTogetherNewestFirst(int limit)
+    {
+        // No filter, so the walk reads the two walk indexes (short texts with their vectors, long
+        // texts apart) and merges them: a word of its own keeps other tests' claims out.
+        var word = NewWord();
+        var filler = string.Join(' ', Enumerable.Repeat("The convoy was seen again on the northern road before dawn.", 8));
+        var created = new List<Guid>();
+        for (var i = 0; i < 9; i++)
+        {
+            var response = await _client.PostAsJsonAsync("/claims",
+                new { statement = $"{word} convoy sighted, report {i}.", summary = i % 3 == 1 ? filler : null, language = "en" });
+            created.Add((await response.ReadJsonAsync(HttpStatusCode.Created)).Id());
+        }
+
+        var newest = await AllAsync($"q={word}&sort=-updatedAt", limit);
+        var ranked = await AllAsync($"q={word}", limit);
+
+        Assert.Equal(((IEnumerable<Guid>)created).Reverse(), newest);
+        Assert.Equal(created.Skip(9 - Window).Order(), ranked.Order());
+    }
+
+    [Fact]
+    public async Task TheDensestTextAtTheWalkIndexBoundAndOneByteOverAreStoredAndFound()
+    {
+        // A one-syllable Korean word makes the largest search_vector per byte of text (indexed as a
+        // word and as a piece): 400 bytes of them must fit the index that holds vectors, and 401
+        // bytes go to the other one.
+        var word = NewWord();
+        var found = new List<Guid>();
+        foreach (var bytes in new[] { 400, 401 })
+        {
+            var statement = new StringBuilder(word);
+            for (var syllable = 0xAC00; Encoding.UTF8.GetByteCount(statement.ToString()) + 4 <= bytes; syllable++)
+            {
+                statement.Append(' ').Append((char)syllable);
+            }
+
+            statement.Append('.', bytes - Encoding.UTF8.GetByteCount(statement.ToString()));
+            var response = await _client.PostAsJsonAsync("/claims", new { statement = statement.ToString(), language = "ko" });
+            found.Add((await response.ReadJsonAsync(HttpStatusCode.Created)).Id());
+        }
+
+        Assert.Equal(((IEnumerable<Guid>)found).Reverse(), await AllAsync($"q={word}&sort=-updatedAt", 1));
+        Assert.Equal(found.Order(), (await AllAsync($"q={word}", 1)).Order());
+    }
+
     private static ClaimQuery Search(string tag, string q, int limit, string? sort = null) =>
         new(null, [tag], null, null, null, null, null, null, q, sort, limit, null);
 
@@ -199,6 +249,9 @@ public abstract class SearchPagingTests
     }
 
     private static string NewTag() => "paging-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>A made-up Latin word no other test writes, so that a search needs no filter to see only this test's claims.</summary>
+    private static string NewWord() => "zelt" + string.Concat(Guid.NewGuid().ToString("N")[..8].Select(ch => (char)('a' + (ch % 16))));
 
     private async Task<Guid> CreateAsync(string statement, string tag, DateOnly? firstReportedOn)
     {

@@ -20,7 +20,7 @@ public sealed record ClaimQuery(
     [property: Description("First reported on or before this day (ISO date).")][FromQuery(Name = "reportedTo")] DateOnly? ReportedTo,
     [property: Description("Changed at or after this moment (ISO 8601 with offset).")][FromQuery(Name = "updatedSince")] DateTimeOffset? UpdatedSince,
     [property: Description("Words to search for in statement and summary, in any language."), MaxLength(500)][FromQuery(Name = "q")] string? Q,
-    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 500 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance"), SharedEnum("ClaimSort")][FromQuery(Name = "sort")] string? Sort,
+    [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 200 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance"), SharedEnum("ClaimSort")][FromQuery(Name = "sort")] string? Sort,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
     [property: Description("The nextCursor of the previous page, as given, with the same filters."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor)
 {

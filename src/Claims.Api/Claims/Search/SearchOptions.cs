@@ -3,8 +3,12 @@ namespace Claims.Api.Claims;
 /// <summary>Settings of claim search (section "Search").</summary>
 public sealed class SearchOptions
 {
-    /// <summary>How many of the most recently changed matches sort=relevance ranks (500 by default).</summary>
-    public int RelevanceWindow { get; set; } = 500;
+    /// <summary>
+    /// How many of the most recently changed matches sort=relevance ranks (200 by default). Finding
+    /// them costs reading ten times as many claims for a word in a tenth of them: with 500, a
+    /// common word by relevance ran at 0.18 of a plain first page's rate, with 200 at 0.34.
+    /// </summary>
+    public int RelevanceWindow { get; set; } = 200;
 
     /// <summary>
     /// How many claims a search may read newest first for each match it needs (40 by default)
