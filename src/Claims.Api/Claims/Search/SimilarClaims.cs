@@ -11,7 +11,7 @@ public static class SimilarClaims
 {
     // Measured at a million generated claims (tests/Claims.Benchmarks recall); see the README.
     private const int PerKey = 300;
-    private const int Candidates = 60;
+    private const int Candidates = 100;
 
     /// <summary>
     /// Claims whose statement is at least <paramref name="minScore"/> similar to
