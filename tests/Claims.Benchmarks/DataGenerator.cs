@@ -16,9 +16,12 @@ namespace Claims.Benchmarks;
 /// building an index once is far cheaper than maintaining it row by row, and a foreign key checked
 /// by one join is far cheaper than a trigger per row.
 /// </summary>
-public static class DataGenerator
+public static partial class DataGenerator
 {
     private const string ClaimColumns = "id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version, created_by";
+
+    /// <summary>One claim in this many (of those that reword none) is reworded by the next one to five claims.</summary>
+    private const int ClusterEvery = 20;
 
     /// <summary>Claims per COPY: small enough that the last one does not leave a core idle for long.</summary>
     private const int ChunkSize = 20_000;
@@ -66,7 +69,14 @@ public static class DataGenerator
         return new Guid(bytes, bigEndian: true);
     }
 
-    public static void Run(string connectionString, int claims, TextWriter output)
+    /// <summary>What generate measured: how near-duplicate the data are and, if asked, the load against its physical limit.</summary>
+    public sealed record Figures(string Data, string? BulkLoad);
+
+    /// <summary>
+    /// Loads N claims and reports how near-duplicate they are. With <paramref name="versusCopy"/>, then
+    /// measures the load against its physical limit (<see cref="CompareWithServerCopy"/>).
+    /// </summary>
+    public static Figures Run(string connectionString, int claims, TextWriter output, bool versusCopy = false)
     {
         Database.Migrate(connectionString, NullLogger.Instance);
         var sources = Math.Max(1, claims / 10);
@@ -91,15 +101,24 @@ public static class DataGenerator
         RecoverInterrupted(db, output);
         var dropped = DropForLoad(db);
         var loaded = false;
+        Loaded? load = null;
         try
         {
-            var load = Stopwatch.StartNew();
+            if (versusCopy)
+            {
+                // Both loads start after a checkpoint, so that neither pays for the other's dirty pages.
+                Checkpoint(db);
+            }
+
+            var clock = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var evidence = Load(db, claims, sources, stop.Token);
-            load.Stop();
-            var rows = sources + claims * 2L + evidence;
-            output.WriteLine($"Loaded {rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s: {claims / load.Elapsed.TotalSeconds:N0} claims/s, {rows / load.Elapsed.TotalSeconds:N0} rows/s "
+            var facts = new ClaimFacts[claims];
+            var evidence = Load(db, facts, sources, stop.Token);
+            clock.Stop();
+            load = new Loaded(sources + claims * 2L + evidence, clock.Elapsed);
+            output.WriteLine($"Loaded {load.Rows:N0} rows in {load.Took.TotalSeconds:F1} s: {claims / load.Took.TotalSeconds:N0} claims/s, {load.Rows / load.Took.TotalSeconds:N0} rows/s "
                 + $"(this process used {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s of CPU, the rest is PostgreSQL's).");
+            WriteNearDuplicates(db, facts);
             loaded = true;
         }
         finally
@@ -117,6 +136,35 @@ public static class DataGenerator
         }
 
         output.WriteLine($"Total {total.Elapsed.TotalSeconds:F1} s ({claims / total.Elapsed.TotalSeconds:N0} claims/s end to end).");
+        var data = NearDuplicates.Report(db);
+        output.WriteLine(data);
+        return new Figures(data, versusCopy ? CompareWithServerCopy(db, claims, load!, output) : null);
+    }
+
+    /// <summary>What a load wrote and how long it took.</summary>
+    private sealed record Loaded(long Rows, TimeSpan Took);
+
+    /// <summary>Which claim rewords which, for <see cref="NearDuplicates"/>; written after the load is timed.</summary>
+    private static void WriteNearDuplicates(NpgsqlDataSource db, ClaimFacts[] facts)
+    {
+        using var connection = db.OpenConnection();
+        Execute(connection, $"DROP TABLE IF EXISTS {NearDuplicates.Table}; CREATE TABLE {NearDuplicates.Table} (claim_id uuid NOT NULL, original_id uuid NOT NULL)");
+        using (var writer = new BinaryCopy(connection, $"COPY {NearDuplicates.Table} (claim_id, original_id) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var claim in facts)
+            {
+                if (claim.Original > 0)
+                {
+                    writer.StartRow();
+                    writer.Uuid(claim.Id);
+                    writer.Uuid(facts[claim.Original - 1].Id);
+                }
+            }
+
+            writer.Complete();
+        }
+
+        Execute(connection, $"ALTER TABLE {NearDuplicates.Table} ADD PRIMARY KEY (claim_id); ANALYZE {NearDuplicates.Table}");
     }
 
     private sealed record Constraint(string Table, string Name, string Definition);
@@ -357,16 +405,16 @@ public static class DataGenerator
         }
     }
 
-    /// <summary>What the history and evidence of a claim need to know about it.</summary>
-    private readonly record struct ClaimFacts(Guid Id, DateTime At, string Status, int Evidence);
+    /// <summary>What the history and evidence of a claim need to know about it, and the claim it rewords (its number; 0 for none).</summary>
+    private readonly record struct ClaimFacts(Guid Id, DateTime At, string Status, int Evidence, int Original);
 
     /// <summary>
     /// Sources, then claims in chunks, each chunk's history and evidence once the chunk is in; all on a few
     /// connections at once, since without foreign keys the tables do not wait for each other.
     /// </summary>
-    private static long Load(NpgsqlDataSource db, int claims, int sources, CancellationToken cancel)
+    private static long Load(NpgsqlDataSource db, ClaimFacts[] facts, int sources, CancellationToken cancel)
     {
-        var facts = new ClaimFacts[claims];
+        var claims = facts.Length;
         var start = DateTime.UtcNow.AddYears(-2);
         var span = (long)(DateTime.UtcNow - start).TotalSeconds;
         long evidence = 0;
@@ -417,20 +465,48 @@ public static class DataGenerator
         writer.Complete();
     }
 
-    /// <summary>Claims first..last; notes what their history and evidence need in facts.</summary>
+    /// <summary>
+    /// Claims first..last; notes what their history and evidence need in facts. One claim in twenty that is
+    /// not itself a rewording starts a cluster: the claims after it (one to five, as far as the chunk goes)
+    /// reword it, as other outlets report it within three days. So about 13% of claims are near-duplicates
+    /// of an earlier one, each in the original's language.
+    /// </summary>
     private static void CopyClaims(NpgsqlConnection connection, long first, long last, ClaimFacts[] facts, DateTime start, long span)
     {
         // Seeded by the chunk, so that the data does not depend on which connection loads which chunk.
         var random = new Random((int)first);
+        var end = start.AddSeconds(span);
+        (string Statement, string Language, DateTime At, int Number) original = ("", "", default, 0);
+        var rewordings = 0;
         using var writer = new BinaryCopy(connection, $"COPY claims ({ClaimColumns}) FROM STDIN (FORMAT BINARY)");
         for (var n = first; n <= last; n++)
         {
-            var (statement, language) = Words.Statement(random, n == 1 ? Words.RareTerm : null);
-            var created = start.AddSeconds(random.NextInt64(span));
+            string statement, language;
+            DateTime created;
+            var rewords = 0;
+            if (rewordings > 0)
+            {
+                rewordings--;
+                (statement, language) = (Rewording.AsAnotherOutlet(random, original.Statement, original.Language), original.Language);
+                created = original.At.AddSeconds(random.Next(0, 3 * 24 * 3600));
+                created = created > end ? end : created;
+                rewords = original.Number;
+            }
+            else
+            {
+                (statement, language) = Words.Statement(random, n == 1 ? Words.RareTerm : null);
+                created = start.AddSeconds(random.NextInt64(span));
+                if (random.Next(ClusterEvery) == 0)
+                {
+                    original = (statement, language, created, (int)n);
+                    rewordings = (int)Math.Min(1 + random.Next(5), last - n);
+                }
+            }
+
             var updated = created.AddSeconds(random.Next(0, 3 * 24 * 3600));
             var status = Words.Status(random);
             var id = ClaimId(n);
-            facts[n - 1] = new ClaimFacts(id, created, status, Words.EvidenceCount(random));
+            facts[n - 1] = new ClaimFacts(id, created, status, Words.EvidenceCount(random), rewords);
 
             writer.StartRow();
             writer.Uuid(id);
