@@ -75,7 +75,19 @@ internal sealed class Phrasebook
             }
 
             var sentenceStart = builder.Length;
+            // A date two clauses in five: Korean puts it first, Ukrainian and Russian last.
+            var when = random.Next(5) < 2 ? Words.When(random, Language) : null;
+            if (when is not null && !Cased)
+            {
+                builder.Append(when).Append(' ');
+            }
+
             Fill(random, builder, Words.Pick(random, Clauses));
+            if (when is not null && Cased)
+            {
+                builder.Append(' ').Append(when);
+            }
+
             if (sentenceStart == start || builder[sentenceStart - 2] == '.')
             {
                 builder[sentenceStart] = char.ToUpperInvariant(builder[sentenceStart]);

@@ -30,9 +30,10 @@ public static partial class BenchmarkRun
         output.WriteLine($"Brute force: {bruteForce.TotalSeconds:F1} s. Asking the API...");
 
         Process? api = null;
+        string? work = null;
         if (baseUrl is null)
         {
-            var work = Directory.CreateTempSubdirectory("claims-recall-").FullName;
+            work = Directory.CreateTempSubdirectory("claims-recall-").FullName;
             output.WriteLine($"Publishing the API to {work} ...");
             await RunProcessAsync("dotnet", ["publish", Path.Combine(RepositoryRoot(), "src", "Claims.Api"), "-c", "Release", "-o", Path.Combine(work, "api"), "--nologo", "-v", "q"], null);
             baseUrl = $"http://127.0.0.1:{FreePort()}";
@@ -72,8 +73,13 @@ public static partial class BenchmarkRun
         }
         finally
         {
-            api?.Kill(entireProcessTree: true);
-            api?.Dispose();
+            if (api is not null)
+            {
+                api.Kill(entireProcessTree: true);
+                await api.WaitForExitAsync();
+                api.Dispose();
+                Directory.Delete(work!, recursive: true);
+            }
         }
 
         var report = RecallReport(probes, truths, answers, latencies, failed, bruteForce, indexed);
