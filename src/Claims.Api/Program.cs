@@ -50,6 +50,7 @@ ThreadPool.SetMinThreads(Math.Max(workers, Environment.ProcessorCount * 8), comp
 
 builder.AddRequestLimits();
 builder.Services.AddClaimsApi(builder.Configuration);
+builder.Services.AddClaims(builder.Configuration);
 builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
 builder.Services.AddEventStream(builder.Configuration);

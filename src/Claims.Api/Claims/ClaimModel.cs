@@ -60,7 +60,8 @@ public sealed record CreateClaimRequest(
     [property: Description("BCP 47 language tag of the statement, such as en, uk, ru or ko. Default en."), MaxLength(35)] string? Language,
     [property: Description("Lowercase slugs such as north-korea; trimmed, lower-cased and de-duplicated. At most 20."), MaxLength(ClaimRules.MaxTags), ItemMaxLength(ClaimRules.MaxTagLength)] IReadOnlyList<string>? Tags,
     [property: Description("The day the claim was first reported (ISO date).")] DateOnly? FirstReportedOn,
-    [property: Description("Evidence linking existing sources to the claim, stored with it in one transaction. At most 50."), MaxLength(50)] IReadOnlyList<EvidenceRequest>? Evidence)
+    [property: Description("Evidence linking existing sources to the claim, stored with it in one transaction. At most 50."), MaxLength(50)] IReadOnlyList<EvidenceRequest>? Evidence,
+    [property: Description("true: look for near-duplicates first (the claims GET /claims/similar would give at a score of at least Claims:DuplicateScore, 0.6 by default) and, if there are any, log nothing and answer 409 possible-duplicates listing them. Default false: log the claim whatever is logged already. Not part of the request an Idempotency-Key stands for.")] bool? CheckDuplicates = null)
     : IClaimFields;
 
 /// <summary>The editable fields of a claim; the status moves through PUT /claims/{id}/status instead.</summary>

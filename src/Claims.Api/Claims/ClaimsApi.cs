@@ -28,15 +28,17 @@ public static class ClaimsApi
     {
         var group = app.MapGroup("/claims").WithTags("Claims");
 
-        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter).AcceptIdempotencyKey()
+        group.MapPost("/", CreateClaim).WithName(nameof(CreateClaim)).Allow(Role.Reporter).AcceptIdempotencyKey().ProducesPossibleDuplicates()
             .WithSummary("Log a claim, optionally with its evidence")
-            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice.");
+            .WithDescription("Stores the claim as unverified, records that first status in its history, and links the given evidence, all in one transaction. Every sourceId must name an existing source. "
+                + $"With checkDuplicates: true, it first looks for near-duplicates (as GET /claims/similar does, at a score of at least Claims:DuplicateScore, 0.6 by default) and, if there are any, logs nothing and answers 409 possible-duplicates with up to {DuplicatesListed} of them under `duplicates`, best first; without it the claim is logged whatever is logged already. "
+                + "With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice. A 409 possible-duplicates uses up no key, and the key stands for the claim, not for checkDuplicates: after the refusal, the same key without the flag logs the claim, and a retry of either afterwards replays that 201.");
         group.MapGet("/", ListClaims).WithName(nameof(ListClaims)).Allow(Role.Reader)
             .WithSummary("Find claims")
             .WithDescription("Filters combine (status: any of them; tag: all of them). q searches statement and summary in the claim's own language (English word forms match: 'desertion' finds 'deserted'), and orders best match first unless sort says otherwise. Keyset pages: pass nextCursor back unchanged with the same filters.");
         group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims)).Allow(Role.Reader)
             .WithSummary("Find near-duplicates of a proposed statement, best first")
-            .WithDescription("Run before logging a claim: trigram similarity of the statements, each result with its score between 0 and 1.");
+            .WithDescription("Run before logging a claim: trigram similarity of the statements, each result with its score between 0 and 1. POST /claims with checkDuplicates: true makes the same look-up and logs only if it finds nothing.");
         group.MapGet("/{id:guid}", GetClaim).WithName(nameof(GetClaim)).Allow(Role.Reader).AnswerNotModified()
             .WithSummary("Read a claim with its evidence")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -57,10 +59,17 @@ public static class ClaimsApi
         return group;
     }
 
+    /// <summary>How many near-duplicates a possible-duplicates problem lists, best first.</summary>
+    public const int DuplicatesListed = 5;
+
     public static async Task<Results<Created<Claim>, ValidationProblem, ProblemHttpResult>> CreateClaim(
-        CreateClaimRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, EventLog events, CancellationToken ct)
+        CreateClaimRequest request, HttpContext http, NpgsqlDataSource db, Idempotency idempotency, EventLog events, IOptions<ClaimsOptions> options,
+        CancellationToken ct)
     {
-        var key = idempotency.Read(http, request, out var badKey);
+        // The key stands for the claim to log; the flag only says whether to look for duplicates
+        // first. So after a 409 the same key without the flag logs it, and a retry that still
+        // carries the flag replays that answer instead of being refused as another request.
+        var key = idempotency.Read(http, request with { CheckDuplicates = null }, out var badKey);
         if (badKey is not null)
         {
             return badKey;
@@ -97,6 +106,19 @@ public static class ClaimsApi
                     evidence.Select((e, index) => (e.e.SourceId!.Value, index))
                         .Where(e => missing.Contains(e.Value))
                         .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }));
+            }
+
+            if (request.CheckDuplicates == true)
+            {
+                // After the key's guard, so that a retry of a claim logged with the flag replays it
+                // instead of finding the claim its own duplicate. A refusal is not stored for the
+                // key: it describes the claims of the moment, so the same request again looks again.
+                var minScore = options.Value.DuplicateScore;
+                var duplicates = await SimilarClaims.FindAsync(connection, transaction, request.Statement!, minScore, DuplicatesListed, ct);
+                if (duplicates.Count > 0)
+                {
+                    return TypedResults.Problem(PossibleDuplicates(duplicates, minScore));
+                }
             }
 
             await connection.ExecuteAsync(new CommandDefinition(
@@ -154,28 +176,29 @@ public static class ClaimsApi
     public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        // Never committed: ends with a rollback, sent under the request's token.
-        await using var end = Commit.For(transaction, ct);
-        // The % operator and the <-> order are what the trigram index serves: it reads claims
-        // nearest first and stops at the limit. The threshold is a setting, made local to this
-        // transaction so that pooled connections keep the default.
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"""
-            SELECT set_config('pg_trgm.similarity_threshold', @Threshold, true);
-            SELECT {QualifiedColumns("c")}, similarity(c.statement, @Text)::real AS rank
-            FROM claims c
-            WHERE lower(c.statement) % lower(@Text)
-            ORDER BY lower(c.statement) <-> lower(@Text)
-            LIMIT @Take;
-            """,
-            new { query.Text, Threshold = query.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), Take = query.Size },
-            transaction, cancellationToken: ct));
-        await results.ReadAsync<string>();
-        var rows = await results.ReadAsync<RankedClaimRow>();
-        var items = rows.Select(r => new SimilarClaim(Math.Round(r.Rank, 4), r.ToClaim())).ToList();
+        var items = await SimilarClaims.FindAsync(connection, null, query.Text!, query.Threshold, query.Size, ct);
         return TypedResults.Ok(new Page<SimilarClaim>(items, null));
     }
+
+    /// <summary>The 409 of a claim refused as a near-duplicate: the duplicates found, best first, with the score they were held to.</summary>
+    internal static Microsoft.AspNetCore.Mvc.ProblemDetails PossibleDuplicates(IReadOnlyList<SimilarClaim> duplicates, double minScore)
+    {
+        var best = duplicates[0];
+        return ProblemTypes.PossibleDuplicates.Details(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{(duplicates.Count == 1 ? "A logged claim is" : $"{duplicates.Count} logged claims are")} at least {minScore} similar to this statement, so nothing was stored. Add to one of them, or send the request without checkDuplicates to log it anyway. The closest, at {best.Score}, is {best.Claim.Id}: \"{best.Claim.Statement}\""),
+            new Dictionary<string, object?> { ["minScore"] = minScore, ["duplicates"] = duplicates });
+    }
+
+    /// <summary>Declares the 409 possible-duplicates of POST /claims beside its other 409, with an example.</summary>
+    private static RouteHandlerBuilder ProducesPossibleDuplicates(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType])
+            {
+                Description = $"With checkDuplicates: true, near-duplicates are logged already (problem possible-duplicates): nothing was stored, and `duplicates` lists up to {DuplicatesListed} of them, best first, each with its `score` and `claim`, as GET /claims/similar gives them; `minScore` is the score they were held to. "
+                    + "Or a request with the same Idempotency-Key is still running (problem idempotency-key-in-flight).",
+            },
+            new AnswerExample(StatusCodes.Status409Conflict, ProblemTypes.PossibleDuplicates.Slug, "A near-duplicate is logged already", ClaimExamples.PossibleDuplicates()));
 
     public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {

@@ -87,6 +87,9 @@ public static class ProblemTypes
     public static readonly ProblemType SourceStillCited = new("source-still-cited", 409, "The source is still cited.",
         "Evidence items still refer to the source, so deleting it would leave claims with evidence from nowhere; detail says how many. Nothing was changed. Remove those evidence items from their claims first (GET /sources/{id}/claims lists the claims), then delete the source.");
 
+    public static readonly ProblemType PossibleDuplicates = new("possible-duplicates", 409, "Near-duplicates of this claim are logged already.",
+        "The request asked POST /claims to check for duplicates first (checkDuplicates: true), and logged claims have statements at least `minScore` similar to this one (the setting Claims:DuplicateScore, 0.6 by default). Nothing was stored. `duplicates` lists up to 5 of them, best first, as GET /claims/similar gives them: each a `score` from 0 to 1 and the `claim`. Add your evidence to one of them (POST /claims/{id}/evidence), or send the request again without checkDuplicates to log the claim anyway; the same Idempotency-Key may be used for that, since a refusal uses up no key.");
+
     public static readonly ProblemType WebhookDisabled = new("webhook-disabled", 409, "The webhook is disabled.",
         "The subscription was disabled (its receiver answered 410 Gone, or its deliveries failed for days; detail says which and when), so nothing is sent to it. Nothing was changed. Register the receiver again with POST /webhooks once it works.");
 
@@ -152,7 +155,7 @@ public static class ProblemTypes
     [
         InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, NotFound, MethodNotAllowed,
         RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
-        WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
+        PossibleDuplicates, WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
         IdempotencyKeyReused, IfMatchRequired, RateLimited, TooManyFailedKeys, TooManyStreams, InternalError, DatabaseUnavailable, DatabaseBusy,
         DeadlineExceeded, NotReady, StreamsFull, CommitUnconfirmed,
     ];

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using Claims.Api.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -8,12 +10,18 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace Claims.Api.OpenApi;
 
 /// <summary>
+/// An example body of one of an endpoint's answers, shown under that answer by its name: for an
+/// answer whose schema is shared (a problem), where a schema's own example cannot say it.
+/// </summary>
+public sealed record AnswerExample(int StatusCode, string Name, string Summary, object Body);
+
+/// <summary>
 /// Completes every operation's responses with what the pipeline adds around the handler, so that
 /// generated clients type it: the problems any request can meet (429 from the rate limiter, 500
-/// from the exception handler), a body for every error, 304 where If-None-Match is honoured, and
-/// the response headers each answer carries.
+/// from the exception handler), a body for every error (with the examples an endpoint declares),
+/// 304 where If-None-Match is honoured, and the response headers each answer carries.
 /// </summary>
-public sealed class OpenApiAnswers : IOperationFilter
+public sealed class OpenApiAnswers(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -55,6 +63,19 @@ public sealed class OpenApiAnswers : IOperationFilter
                 {
                     [Errors.ProblemWriter.ContentType] = new() { Schema = problem },
                 };
+            }
+
+            foreach (var example in metadata.OfType<AnswerExample>().Where(e => e.StatusCode == status))
+            {
+                foreach (var media in concrete.Content?.Values ?? [])
+                {
+                    media.Examples ??= new Dictionary<string, IOpenApiExample>();
+                    media.Examples[example.Name] = new OpenApiExample
+                    {
+                        Summary = example.Summary,
+                        Value = JsonSerializer.SerializeToNode(example.Body, example.Body.GetType(), json.Value.SerializerOptions),
+                    };
+                }
             }
 
             var body = context.ApiDescription.SupportedResponseTypes.FirstOrDefault(r => r.StatusCode == status)?.Type;

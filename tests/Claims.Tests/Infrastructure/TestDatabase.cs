@@ -42,6 +42,23 @@ public static class TestDatabase
         await drop.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// A count (or any bigint) read straight from a test's database, for what the API does not
+    /// show: rows a refused write must not have left, stored idempotency keys. @value is bound.
+    /// </summary>
+    public static async Task<long> ScalarAsync(string connectionString, string sql, object? value = null)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("value", value);
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private static async Task<string> FindServerAsync()
     {
         if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } configured)
