@@ -45,14 +45,16 @@ public static class Recall
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var exists = new NpgsqlCommand($"SELECT to_regclass('{NearDuplicates.Table}') IS NOT NULL", connection);
         var clustered = (bool)(await exists.ExecuteScalarAsync(ct))!;
-        var cluster = $"c.id IN (SELECT claim_id FROM {NearDuplicates.Table} UNION ALL SELECT original_id FROM {NearDuplicates.Table})";
+        // As joins: at a million claims the clustered ids outgrow work_mem, and NOT IN would then
+        // search the list once per claim; NOT EXISTS becomes an anti-join that hashes it in batches.
+        var clusteredIds = $"(SELECT claim_id AS id FROM {NearDuplicates.Table} UNION SELECT original_id FROM {NearDuplicates.Table}) k WHERE k.id = c.id";
 
         var sources = new List<(Guid Id, string Language, bool Clustered, string Statement)>();
         for (var l = 0; l < Languages.Length; l++)
         {
             var take = count / Languages.Length + (l < count % Languages.Length ? 1 : 0);
             var parts = clustered
-                ? new[] { (true, $"AND {cluster}", take / 2), (false, $"AND NOT {cluster}", take - take / 2) }
+                ? new[] { (true, $"AND EXISTS (SELECT FROM {clusteredIds})", take / 2), (false, $"AND NOT EXISTS (SELECT FROM {clusteredIds})", take - take / 2) }
                 : new[] { (false, "", take) };
             foreach (var (inCluster, filter, limit) in parts)
             {
