@@ -123,8 +123,8 @@ public static class ClaimsApi
 
             await connection.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, created_by)
-                VALUES (@id, @Statement, @Summary, @Language, @Tags, @FirstReportedOn, @author);
+                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, created_by, similarity_keys)
+                VALUES (@id, @Statement, @Summary, @Language, @Tags, @FirstReportedOn, @author, @SimilarityKeys);
                 INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
                 VALUES (@historyId, @id, NULL, 'unverified', 'Logged.', @author);
                 """,
@@ -270,7 +270,8 @@ public static class ClaimsApi
             $"""
             UPDATE claims
             SET statement = @Statement, summary = @Summary, language = @Language, tags = @Tags,
-                first_reported_on = @FirstReportedOn, updated_at = clock_timestamp(), version = version + 1
+                first_reported_on = @FirstReportedOn, similarity_keys = @SimilarityKeys,
+                updated_at = clock_timestamp(), version = version + 1
             WHERE id = @id AND version = @Version
             RETURNING {Columns}
             """,
@@ -321,6 +322,7 @@ public static class ClaimsApi
         parameters.Add("Language", stored.Language);
         parameters.Add("Tags", stored.Tags);
         parameters.Add("FirstReportedOn", stored.FirstReportedOn);
+        parameters.Add("SimilarityKeys", SimilarityKeys.For(stored.Statement!));
         return parameters;
     }
 }

@@ -23,6 +23,7 @@ public static class ClaimsSetup
             .Validate(o => o.DuplicateScore is >= SimilarQuery.LowestMinScore and <= 1.0,
                 string.Create(CultureInfo.InvariantCulture, $"{ClaimsOptions.Section}:{nameof(ClaimsOptions.DuplicateScore)} must be between {SimilarQuery.LowestMinScore} and 1."))
             .ValidateOnStart();
+        services.AddHostedService<SimilarityBackfill>();
         return services;
     }
 }

@@ -62,14 +62,16 @@ public static class SeedStory
 
         // History is written only for the claims this run inserted: the logging, then the move
         // to the seeded status with its note, as the API would have recorded them.
+        var (keys, keyCounts) = SimilarityKeys.ForMany([.. story.Claims.Select(c => c.Statement)]);
         var claims = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            """
+            $"""
             WITH inserted AS (
-                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, status, status_note, created_by)
-                SELECT c.id, c.statement, c.summary, c.language, string_to_array(c.tags, ','), c.first_reported_on, c.status, c.status_note, @author
+                INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, status, status_note, created_by, similarity_keys)
+                SELECT c.id, c.statement, c.summary, c.language, string_to_array(c.tags, ','), c.first_reported_on, c.status, c.status_note, @author,
+                       {SimilarityKeys.Slice("@keys", "c.n", "c.key_count")}
                 FROM unnest(@ids::uuid[], @statements::text[], @summaries::text[], @languages::text[], @tags::text[],
-                            @reportedOn::date[], @statuses::text[], @notes::text[])
-                     AS c (id, statement, summary, language, tags, first_reported_on, status, status_note)
+                            @reportedOn::date[], @statuses::text[], @notes::text[], @keyCounts::int[])
+                     WITH ORDINALITY AS c (id, statement, summary, language, tags, first_reported_on, status, status_note, key_count, n)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id, status, status_note),
             history_ids AS (
@@ -97,6 +99,8 @@ public static class SeedStory
                 notes = story.Claims.Select(c => c.StatusNote).ToArray(),
                 loggedIds = story.Claims.Select(_ => Guid.CreateVersion7()).ToArray(),
                 judgedIds = story.Claims.Select(_ => Guid.CreateVersion7()).ToArray(),
+                keys,
+                keyCounts,
                 author = Author,
             },
             transaction, cancellationToken: ct));
