@@ -22,6 +22,8 @@ internal sealed class BinaryCopy : IDisposable
 
     private const int TextOid = 25;
 
+    private const int Int8Oid = 20;
+
     private readonly NpgsqlRawCopyStream _stream;
     private byte[] _buffer = new byte[FlushAt + 16 * 1024];
     private int _length;
@@ -91,9 +93,36 @@ internal sealed class BinaryCopy : IDisposable
         _fields++;
     }
 
+    /// <summary>A one-dimensional bigint[] without nulls; an empty one has no dimensions, as PostgreSQL writes it.</summary>
+    public void Int64Array(long[] values)
+    {
+        var header = values.Length == 0 ? 12 : 20;
+        var size = header + values.Length * 12;
+        var field = Value(size);
+        BinaryPrimitives.WriteInt32BigEndian(field, values.Length == 0 ? 0 : 1);
+        BinaryPrimitives.WriteInt32BigEndian(field[4..], 0);
+        BinaryPrimitives.WriteInt32BigEndian(field[8..], Int8Oid);
+        if (values.Length == 0)
+        {
+            return;
+        }
+
+        BinaryPrimitives.WriteInt32BigEndian(field[12..], values.Length);
+        BinaryPrimitives.WriteInt32BigEndian(field[16..], 1);
+        var at = header;
+        foreach (var value in values)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(field[at..], 8);
+            BinaryPrimitives.WriteInt64BigEndian(field[(at + 4)..], value);
+            at += 12;
+        }
+    }
+
     public void Int16(short value) => BinaryPrimitives.WriteInt16BigEndian(Value(2), value);
 
     public void Int32(int value) => BinaryPrimitives.WriteInt32BigEndian(Value(4), value);
+
+    public void Int64(long value) => BinaryPrimitives.WriteInt64BigEndian(Value(8), value);
 
     /// <summary>A UTC instant, to the microsecond.</summary>
     public void TimestampTz(DateTime utc) => BinaryPrimitives.WriteInt64BigEndian(Value(8), (utc.Ticks - EpochTicks) / TimeSpan.TicksPerMicrosecond);
