@@ -353,7 +353,7 @@ public static partial class BenchmarkRun
     private static string Ms(double value) => double.IsNaN(value) || value <= 0 ? "–" : value.ToString("F1", CultureInfo.InvariantCulture);
 
     /// <summary>Replaces the README's block between <c>&lt;!-- section:start --&gt;</c> and its end marker.</summary>
-    private static void WriteReadme(string readme, string section, string report)
+    internal static void WriteReadme(string readme, string section, string report)
     {
         var start = $"<!-- {section}:start -->";
         var end = $"<!-- {section}:end -->";
@@ -452,7 +452,7 @@ public static partial class BenchmarkRun
     private static string CpuModel() =>
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {

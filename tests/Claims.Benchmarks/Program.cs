@@ -1,6 +1,6 @@
 using Claims.Benchmarks;
 
-// generate --claims N | run [--quick] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
+// generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes 200] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
 // | events [--seconds 15] [--write-readme] | webhooks [--write-readme]
 var writeReadme = args.Contains("--write-readme");
 switch (args.FirstOrDefault())
@@ -29,7 +29,24 @@ switch (args.FirstOrDefault())
     case "generate" when int.TryParse(Option(args, "--claims"), out var claims) && claims > 0:
         try
         {
-            DataGenerator.Run(connectionString, claims, Console.Out);
+            var report = DataGenerator.Run(connectionString, claims, Console.Out, versusCopy: args.Contains("--versus-copy"));
+            if (report.BulkLoad is not null)
+            {
+                Console.WriteLine(report.BulkLoad);
+            }
+
+            if (writeReadme)
+            {
+                var readme = Path.Combine(BenchmarkRun.RepositoryRoot(), "README.md");
+                BenchmarkRun.WriteReadme(readme, "data", report.Data);
+                if (report.BulkLoad is not null)
+                {
+                    BenchmarkRun.WriteReadme(readme, "bulk-load", report.BulkLoad);
+                }
+
+                Console.WriteLine("README.md's generated-data figures updated.");
+            }
+
             return 0;
         }
         catch (OperationCanceledException)
@@ -37,10 +54,20 @@ switch (args.FirstOrDefault())
             Console.Error.WriteLine("Stopped: the rows loaded so far stay, with every key and index back.");
             return 130;
         }
+    case "similarity":
+        await using (var db = Npgsql.NpgsqlDataSource.Create(connectionString))
+        {
+            Console.WriteLine(NearDuplicates.Report(db, neighbours: true));
+        }
+
+        return 0;
+    case "recall":
+        return await BenchmarkRun.RecallAsync(connectionString, int.TryParse(Option(args, "--probes"), out var probes) ? probes : 200,
+            indexed: args.Contains("--indexed"), Option(args, "--base-url"), Option(args, "--api-key"), Console.Out);
     case "run":
         return await BenchmarkRun.RunAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     default:
-        Console.Error.WriteLine("Usage: generate --claims N | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme] | webhooks [--write-readme]");
+        Console.Error.WriteLine("Usage: generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes N] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme] | webhooks [--write-readme]");
         return 2;
 }
 

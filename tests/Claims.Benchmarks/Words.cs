@@ -38,6 +38,10 @@ public static class Words
         "border guards", "a cargo ship", "hackers", "medical teams", "instructors", "intelligence officers", "a reconnaissance group",
         "mobilised reservists", "Ukrainian brigades", "tank crews", "a helicopter", "the local administration", "volunteers",
         "North Korean officers", "an assault unit", "marines", "partisans", "sappers", "a drone operator", "the garrison", "paratroopers",
+        "Belarusian instructors", "Chechen troops", "a sniper team", "a column of tanks", "electronic warfare units", "contract soldiers",
+        "mine-clearing teams", "Rosgvardia officers", "prison recruits", "Storm-Z fighters", "territorial defence units", "police officers",
+        "firefighters", "rescue workers", "a Russian patrol", "a Ukrainian patrol", "coastal defence units", "drone crews", "signallers",
+        "a mechanised brigade", "logistics troops", "a medical convoy", "snipers", "Kadyrov's fighters", "the 3rd Assault Brigade",
     ];
 
     // Followed by a place.
@@ -49,6 +53,10 @@ public static class Words
         "mined the roads around", "blew up a bridge near", "restored power in", "set up checkpoints around", "dug trenches outside",
         "were filmed leaving", "took up positions in", "struck a fuel depot in", "repelled an assault on", "left equipment behind in",
         "requisitioned houses in", "shot down a drone over",
+        "launched drones from", "were shelled near", "regained control of", "lost control of", "opened fire on", "moved artillery to",
+        "set up a command post in", "stormed", "were pushed back from", "camped near", "were evacuated from", "seized a school in",
+        "occupied a factory in", "looted shops in", "fired rockets at", "bombed", "were withdrawn from", "advanced towards",
+        "fortified positions near", "jammed radio signals around",
     ];
 
     // Complete without a place: followed by a distance from one.
@@ -56,6 +64,7 @@ public static class Words
     [
         "were spotted", "dug in", "set up camp", "came under fire", "regrouped", "were photographed", "lost two vehicles", "laid mines",
         "were seen moving", "built a pontoon crossing",
+        "held a line", "fired on a convoy", "were resupplied", "abandoned a tank", "set up a field hospital", "were intercepted",
     ];
 
     // What a number counts: "about 300 soldiers".
@@ -73,6 +82,8 @@ public static class Words
         "Kursk", "Belgorod", "Kharkiv", "Pokrovsk", "Zaporizhzhia", "Kherson", "Donetsk", "Luhansk", "Crimea", "Sevastopol",
         "Primorsky Krai", "Vladivostok", "the Far East", "Rostov", "Bryansk", "Sumy", "Chernihiv", "Odesa", "the border", "a training ground",
         "Kupiansk", "Toretsk", "Mariupol", "Melitopol", "Avdiivka",
+        "Huliaipole", "Orikhiv", "Kramatorsk", "Sloviansk", "Bakhmut", "Chasiv Yar", "Vovchansk", "Sudzha", "Lyman", "Siversk",
+        "Kurakhove", "Velyka Novosilka", "Nikopol", "Enerhodar", "Dnipro",
     ];
 
     private static readonly string[] Regions = ["Kursk", "Sumy", "Kharkiv", "Donetsk", "Zaporizhzhia", "Belgorod", "Bryansk", "Kherson"];
@@ -81,41 +92,24 @@ public static class Words
     [
         "according to local reports,", "on Tuesday", "overnight", "earlier this week", "local channels claim that", "residents say",
         "a regional official said that", "unverified posts claim that", "satellite images suggest that", "for the second time this month",
+        "on Monday", "on Wednesday", "on Friday", "late on Sunday", "according to the governor,", "a military blogger claims that",
+        "witnesses say", "according to Ukrainian intelligence,", "the general staff says that", "local media report that",
     ];
 
-    private static readonly string[] Tails =
+    public static readonly string[] EnglishTails =
     [
         "according to local reports", "citing anonymous sources", "as shown in a video posted online", "officials said on Tuesday",
         "in the early hours of the morning", "despite earlier denials", "for the second time this week", "satellite images suggest",
         "but this could not be verified", "a statement said", "residents told reporters", "after heavy fighting",
         "the ministry denied it", "two days after the first reports", "while talks were under way", "a blogger wrote",
+        "a local official said", "according to a Telegram channel", "a military blogger claimed", "the general staff said",
+        "according to Ukrainian intelligence", "according to the regional governor", "a spokesman said", "the mayor said", "witnesses said",
+        "in a post on X", "according to a leaked document", "citing a military source", "local media reported on Monday",
+        "on Wednesday evening", "on Friday morning", "late on Sunday", "according to drone footage", "the report said",
+        "monitors said", "as fighting continued",
     ];
 
     private static readonly string[] Joins = ["; ", ", while ", ", and ", ". Meanwhile, ", ". ", ", after "];
-
-    // {p} a place, {n} a number, {k} a distance in kilometres.
-    private static readonly string[] Ukrainian =
-    [
-        "Північнокорейські військові дезертирували з частини біля {p}", "Російські війська відступили з позицій біля {p}",
-        "Дрони атакували нафтобазу в {p}", "Окупанти обстріляли житлові квартали {p}", "Колону техніки помітили поблизу {p}",
-        "Військових перекинули до {p}", "Близько {n} військових зосереджено за {k} км від {p}", "У {p} уночі пролунали вибухи",
-        "Ворог втратив {n} одиниць техніки під {p}", "Мешканці {p} повідомляють про колону з {n} вантажівок",
-        "Північнокорейських інструкторів бачили за {k} км від {p}",
-    ];
-
-    private static readonly string[] Russian =
-    [
-        "Северокорейские военные проходят обучение в {p}", "Колонна техники замечена у {p}", "Беспилотники атаковали склад в {p}",
-        "Подразделения отошли от {p}", "Солдаты дезертировали из части под {p}", "Около {n} военных замечены в {k} км от {p}",
-        "В {p} ночью слышали взрывы", "Жители {p} сообщают о колонне из {n} грузовиков",
-    ];
-
-    private static readonly string[] Korean =
-    [
-        "북한군이 러시아에서 훈련을 받고 있다", "북한 병사들이 쿠르스크 지역에 배치됐다", "북한군 일부가 탈영한 것으로 알려졌다",
-        "러시아가 북한에 기술을 이전했다", "북한이 포탄을 러시아로 보냈다", "북한군 약 {n}명이 전선에 추가로 투입됐다",
-        "쿠르스크에서 북한군 {n}명이 사상한 것으로 추정된다",
-    ];
 
     private static readonly string[] TagPool =
     [
@@ -126,6 +120,8 @@ public static class Words
 
     // Made-up village names from Ukrainian-sounding syllables: real place names would also match
     // the fixed Places and each other, and a search for one village should find only its own claims.
+    // Each syllable also in Cyrillic, the endings in the genitive that Ukrainian and Russian
+    // statements need after "біля" or "у": Borakivske is "біля Бораківського", "у Бораковского".
     private static readonly string[] Onsets =
     [
         "Bor", "Ber", "Vyl", "Vys", "Hor", "Hlyn", "Dub", "Dov", "Zel", "Zhur", "Kam", "Kor", "Kryv", "Lys", "Lyp", "Mal", "Myr", "Nov",
@@ -133,22 +129,53 @@ public static class Words
         "Yas", "Hrab", "Hus", "Lozh", "Mokr", "Pisk", "Sad", "Bil", "Zhov", "Krut",
     ];
 
+    private static readonly string[] UkrainianOnsets =
+    [
+        "Бор", "Бер", "Вил", "Вис", "Гор", "Глин", "Дуб", "Дов", "Зел", "Жур", "Кам", "Кор", "Крив", "Лис", "Лип", "Мал", "Мир", "Нов",
+        "Озер", "Ол", "Пол", "Прип", "Рос", "Руд", "Сос", "Став", "Терн", "Тар", "Хол", "Хм", "Чор", "Чер", "Шир", "Шум", "Яб",
+        "Яс", "Граб", "Гус", "Лож", "Мокр", "Піск", "Сад", "Біл", "Жов", "Крут",
+    ];
+
     private static readonly string[] Middles = ["o", "a", "y", "iv", "an", "ov", "en", "ush", "ak", "ets", "ol", "yn"];
+    private static readonly string[] UkrainianMiddles = ["о", "а", "и", "ів", "ан", "ов", "ен", "уш", "ак", "ец", "ол", "ин"];
 
     private static readonly string[] Endings =
     [
         "ivka", "ivtsi", "ove", "ne", "yne", "ychi", "ytsia", "any", "yky", "ky", "sk", "horod", "pil", "yn", "ets", "ivske", "anka", "ianka",
     ];
 
-    private static readonly string[] Villages = MakeVillages(3_000);
+    private static readonly string[] UkrainianGenitives =
+    [
+        "івки", "івців", "ового", "ного", "иного", "ичів", "иці", "ан", "иків", "ків", "ська", "города", "поля", "ина", "ця", "івського", "анки", "янки",
+    ];
+
+    private static readonly string[] RussianGenitives =
+    [
+        "овки", "овцев", "ового", "ного", "иного", "ичей", "ицы", "ан", "иков", "ков", "ска", "города", "поля", "ина", "ца", "овского", "анки", "янки",
+    ];
+
+    private static readonly (string[] Latin, string[] Ukrainian, string[] Russian) AllVillages = MakeVillages(3_000);
+    private static readonly string[] Villages = AllVillages.Latin;
+
+    /// <summary>The 3,000 villages in the genitive, for Ukrainian statements.</summary>
+    public static string[] UkrainianVillages => AllVillages.Ukrainian;
+
+    /// <summary>The 3,000 villages in the genitive, for Russian statements.</summary>
+    public static string[] RussianVillages => AllVillages.Russian;
+
+    // Words that open English statements and are not names: moved inside a sentence they take a small letter.
+    private static readonly HashSet<string> CommonOpenings = Subjects.Concat(Approximately).Concat(Leads).Append("in")
+        .Select(p => p.Split(' ')[0]).Where(w => char.IsLower(w[0])).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     [ThreadStatic]
     private static StringBuilder? t_builder;
 
+    public static bool IsCommonWord(string word) => CommonOpenings.Contains(word);
+
     /// <summary>
     /// A village that generated statements mention as often as any other of the 3,000 (a fifth of English
-    /// statements and half of the Ukrainian and Russian ones name one): a rare search term. Claim number 1
-    /// always mentions it.
+    /// statements name one; Ukrainian and Russian ones name villages in Cyrillic): a rare search term.
+    /// Claim number 1 always mentions it.
     /// </summary>
     public static string RareTerm => Villages[0];
 
@@ -168,43 +195,29 @@ public static class Words
             _ => "en",
         };
 
-        switch (language)
+        var book = Phrasebook.For(language);
+        if (language == "en")
         {
-            case "uk":
-                Template(random, builder, Pick(random, Ukrainian), random.Next(2) == 0 ? Pick(random, Villages) : Pick(random, Places));
-                break;
-            case "ru":
-                Template(random, builder, Pick(random, Russian), random.Next(2) == 0 ? Pick(random, Villages) : Pick(random, Places));
-                break;
-            case "ko":
-                Template(random, builder, Pick(random, Korean), "");
-                break;
-            default:
-                English(random, builder, village ?? (random.Next(5) == 0 ? Pick(random, Villages) : null));
-                break;
+            English(random, builder, village ?? (random.Next(5) == 0 ? Pick(random, Villages) : null));
+        }
+        else
+        {
+            book.Write(random, builder);
         }
 
         while (builder.Length < 40)
         {
-            builder.Append(", ").Append(Pick(random, Tails));
+            book.Pad(random, builder);
         }
 
         var text = builder.Length > 400 ? builder.ToString(0, 400).TrimEnd() : builder.ToString();
         return (text, language);
     }
 
-    private static void Template(Random random, StringBuilder builder, string template, string place)
-    {
-        builder.Append(template)
-            .Replace("{p}", place)
-            .Replace("{n}", Count(random))
-            .Replace("{k}", (1 + random.Next(30)).ToString(CultureInfo.InvariantCulture));
-    }
-
     /// <summary>One to three clauses in varying order and joins; the village, if any, stands in for one clause's place.</summary>
     private static void English(Random random, StringBuilder builder, string? village)
     {
-        var clauses = 1 + random.Next(3);
+        var clauses = random.Next(20) switch { < 5 => 1, < 14 => 2, _ => 3 };
         var villageClause = random.Next(clauses);
         var start = builder.Length;
         if (random.Next(5) == 0)
@@ -246,6 +259,11 @@ public static class Words
                     break;
             }
 
+            if (random.Next(5) < 2)
+            {
+                builder.Append(' ').Append(When(random, "en"));
+            }
+
             if (sentenceStart == start || builder[sentenceStart - 2] == '.')
             {
                 builder[sentenceStart] = char.ToUpperInvariant(builder[sentenceStart]);
@@ -253,7 +271,7 @@ public static class Words
 
             if (random.Next(4) == 0)
             {
-                builder.Append(", ").Append(Pick(random, Tails));
+                builder.Append(", ").Append(Pick(random, EnglishTails));
             }
         }
 
@@ -284,22 +302,57 @@ public static class Words
         _ => village,
     };
 
+    private static readonly string[] Months =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+    private static readonly string[] UkrainianMonths =
+        ["січня", "лютого", "березня", "квітня", "травня", "червня", "липня", "серпня", "вересня", "жовтня", "листопада", "грудня"];
+
+    private static readonly string[] RussianMonths =
+        ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
+
+    /// <summary>
+    /// When it happened, as reports say it: a date, a night, an hour. Claims carry such details, and without
+    /// them two short claims that share a subject, a verb and a tail but no place read as near-duplicates.
+    /// </summary>
+    public static string When(Random random, string language)
+    {
+        var (day, month, hour) = (1 + random.Next(28), random.Next(12), $"{random.Next(24):00}:00");
+        return (language, random.Next(3)) switch
+        {
+            ("uk", 0) => $"{day} {UkrainianMonths[month]}",
+            ("uk", 1) => $"у ніч на {day} {UkrainianMonths[month]}",
+            ("uk", _) => $"о {hour} {day} {UkrainianMonths[month]}",
+            ("ru", 0) => $"{day} {RussianMonths[month]}",
+            ("ru", 1) => $"в ночь на {day} {RussianMonths[month]}",
+            ("ru", _) => $"около {hour} {day} {RussianMonths[month]}",
+            ("ko", 0) => $"{month + 1}월 {day}일",
+            ("ko", 1) => $"{month + 1}월 {day}일 새벽",
+            ("ko", _) => $"{month + 1}월 {day}일 {hour}께",
+            (_, 0) => $"on {day} {Months[month]}",
+            (_, 1) => $"on the night of {day} {Months[month]}",
+            _ => $"at {hour} on {day} {Months[month]}",
+        };
+    }
+
     /// <summary>Mostly tens and hundreds, sometimes thousands, spelled as a reporter would.</summary>
-    private static string Count(Random random) => (random.Next(10) switch
+    public static string Count(Random random) => (random.Next(10) switch
     {
         < 4 => 2 + random.Next(48),
         < 8 => 10 * (5 + random.Next(95)),
         _ => 100 * (10 + random.Next(90)),
     }).ToString("N0", CultureInfo.InvariantCulture);
 
-    private static string[] MakeVillages(int count)
+    private static (string[] Latin, string[] Ukrainian, string[] Russian) MakeVillages(int count)
     {
         // Seeded: the same names on every run, so that the benchmark can search for one of them.
         var random = new Random(3_000);
         var vocabulary = string.Join('|', Subjects.Concat(Verbs).Concat(Movements).Concat(Units).Concat(Places).Concat(Leads)
-            .Concat(Tails).Concat(Quotes).Concat(Summaries).Concat(SourceNames)).ToLowerInvariant();
+            .Concat(EnglishTails).Concat(Quotes).Concat(Summaries).Concat(SourceNames)).ToLowerInvariant();
         var places = Places.Select(p => p.ToLowerInvariant()).ToArray();
         var names = new List<string>(count);
+        var ukrainian = new List<string>(count);
+        var russian = new List<string>(count);
         var keys = new HashSet<string>();
         var pieces = new HashSet<string>();
         for (var attempts = 0; names.Count < count; attempts++)
@@ -309,7 +362,8 @@ public static class Words
                 throw new InvalidOperationException($"The syllables make fewer than {count:N0} distinct village names.");
             }
 
-            var name = Pick(random, Onsets) + (random.Next(2) == 0 ? Pick(random, Middles) : "") + Pick(random, Endings);
+            var (onset, middle, ending) = (random.Next(Onsets.Length), random.Next(2) == 0 ? random.Next(Middles.Length) : -1, random.Next(Endings.Length));
+            var name = Onsets[onset] + (middle >= 0 ? Middles[middle] : "") + Endings[ending];
             var key = name.ToLowerInvariant();
             // Under ILIKE '%name%' a name inside another name or a common word would match more than its own
             // claims; so would one that has a whole place or another name inside it.
@@ -320,11 +374,15 @@ public static class Words
             }
 
             names.Add(name);
+            var cyrillic = UkrainianOnsets[onset] + (middle >= 0 ? UkrainianMiddles[middle] : "");
+            ukrainian.Add(cyrillic + UkrainianGenitives[ending]);
+            // The Russian spelling of the same stem: "-ів-" reads "-ов-", and и stands for the Ukrainian і.
+            russian.Add(cyrillic.Replace("ів", "ов", StringComparison.Ordinal).Replace('і', 'и') + RussianGenitives[ending]);
             keys.Add(key);
             pieces.UnionWith(Pieces(key));
         }
 
-        return [.. names];
+        return ([.. names], [.. ukrainian], [.. russian]);
     }
 
     private static IEnumerable<string> Pieces(string key)

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Claims.Api.Claims;
 
@@ -27,6 +29,12 @@ public static class SimilarityKeys
 
     private const int Hashes = Rows * Bands;
 
+    // Hashes rounded up to whole vectors of any width (2, 4 or 8 lanes); the padding's minima go unused.
+    private const int Padded = 128;
+
+    // A multiply-shift permutation of an already mixed value: cheap, and as good as a fresh hash here.
+    private const ulong Multiplier = 0x9E3779B97F4A7C15UL;
+
     // Fixed odd multipliers drawn once: the keys must come out the same in every process and version.
     private static readonly ulong[] Seeds = MakeSeeds();
 
@@ -42,17 +50,20 @@ public static class SimilarityKeys
                 return [];
             }
 
-            Span<ulong> minima = stackalloc ulong[Hashes];
+            // Every hash of a trigram at once, a vector of them at a time: one hash at a time cost the
+            // benchmark's generate 66 µs a claim, most of its CPU.
+            Span<ulong> minima = stackalloc ulong[Padded];
             minima.Fill(ulong.MaxValue);
+            var least = MemoryMarshal.Cast<ulong, Vector<ulong>>(minima);
+            var seeds = MemoryMarshal.Cast<ulong, Vector<ulong>>(Seeds.AsSpan());
+            var multiplier = new Vector<ulong>(Multiplier);
             foreach (var trigram in trigrams.AsSpan(0, count))
             {
-                for (var h = 0; h < Hashes; h++)
+                var spread = new Vector<ulong>(trigram);
+                for (var v = 0; v < least.Length; v++)
                 {
-                    var value = Permute(trigram, Seeds[h]);
-                    if (value < minima[h])
-                    {
-                        minima[h] = value;
-                    }
+                    var value = (spread ^ seeds[v]) * multiplier;
+                    least[v] = Vector.Min(least[v], value ^ Vector.ShiftRightLogical(value, 29));
                 }
             }
 
@@ -159,13 +170,6 @@ public static class SimilarityKeys
         return distinct;
     }
 
-    // A multiply-shift permutation of an already mixed value: cheap, and as good as a fresh hash here.
-    private static ulong Permute(ulong trigram, ulong seed)
-    {
-        var value = (trigram ^ seed) * 0x9E3779B97F4A7C15UL;
-        return value ^ (value >> 29);
-    }
-
     // SplitMix64's finalizer.
     private static ulong Mix(ulong z)
     {
@@ -176,7 +180,7 @@ public static class SimilarityKeys
 
     private static ulong[] MakeSeeds()
     {
-        var seeds = new ulong[Hashes];
+        var seeds = new ulong[Padded];
         var state = 0x5EED_0013UL;
         for (var h = 0; h < Hashes; h++)
         {
