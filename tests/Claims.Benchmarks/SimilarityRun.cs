@@ -143,7 +143,7 @@ public static partial class BenchmarkRun
                         continue;
                     }
 
-                    var start = Guid.CreateVersion7();
+                    var start = DateTime.UtcNow;
                     off = await WrkAsync(PostCostName, unfiledUrl, script, seconds);
                     clean = await NoneFiledSinceAsync(db, start);
                     await SimilarityBackfill.FileAllAsync(db, CancellationToken.None);
@@ -168,10 +168,10 @@ public static partial class BenchmarkRun
         }
     }
 
-    /// <summary>Whether every claim written since <paramref name="start"/> (ids are UUIDv7) still has no keys.</summary>
-    private static async Task<bool> NoneFiledSinceAsync(NpgsqlDataSource db, Guid start)
+    /// <summary>Whether every claim written since <paramref name="start"/> (by this machine's clock, as created_at) still has no keys.</summary>
+    private static async Task<bool> NoneFiledSinceAsync(NpgsqlDataSource db, DateTime start)
     {
-        await using var command = db.CreateCommand("SELECT count(*) FROM claims WHERE id > $1 AND similarity_keys IS NOT NULL");
+        await using var command = db.CreateCommand("SELECT count(*) FROM claims WHERE created_at >= $1 AND similarity_keys IS NOT NULL");
         command.Parameters.AddWithValue(start);
         return (long)(await command.ExecuteScalarAsync())! == 0;
     }
