@@ -128,7 +128,7 @@ public static class ClaimsApi
                 INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by)
                 VALUES (@historyId, @id, NULL, 'unverified', 'Logged.', @author);
                 """,
-                Parameters(id, request, new { historyId = Guid.CreateVersion7(), author }), transaction, cancellationToken: ct));
+                Parameters(id, request, options.Value.FileSimilarity, new { historyId = Guid.CreateVersion7(), author }), transaction, cancellationToken: ct));
             if (evidence.Length > 0)
             {
                 await EvidenceStore.InsertAsync(connection, transaction, id, evidence, author, ct);
@@ -208,7 +208,7 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Ok<Claim>, ProblemHttpResult>> ReplaceClaim(
-        Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
+        Guid id, ClaimRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
@@ -216,17 +216,18 @@ public static class ClaimsApi
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, events, Caller.Name(http.User), ct);
+        var (row, refused) = await WriteAsync(connection, id, request, ifMatch.Version, options.Value.FileSimilarity, events, Caller.Name(http.User), ct);
         return row is null ? refused! : Ok(http, row.ToClaim());
     }
 
     public static Task<Results<Ok<Claim>, ValidationProblem, ProblemHttpResult>> PatchClaim(
-        Guid id, MergePatch<ClaimRequest, Claim> patch, HttpContext http, NpgsqlDataSource db, IValidator<ClaimRequest> validator, EventLog events, CancellationToken ct) =>
+        Guid id, MergePatch<ClaimRequest, Claim> patch, HttpContext http, NpgsqlDataSource db, IValidator<ClaimRequest> validator, EventLog events,
+        IOptions<ClaimsOptions> options, CancellationToken ct) =>
         patch.RunAsync(http, "claim", id, db, validator,
             connection => connection.QuerySingleOrDefaultAsync<ClaimRow>(new CommandDefinition(
                 $"SELECT {Columns} FROM claims WHERE id = @id", new { id }, cancellationToken: ct)),
             ClaimRules.Stored,
-            (connection, fields, version) => WriteAsync(connection, id, fields, version, events, Caller.Name(http.User), ct),
+            (connection, fields, version) => WriteAsync(connection, id, fields, version, options.Value.FileSimilarity, events, Caller.Name(http.User), ct),
             ct);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
@@ -260,7 +261,7 @@ public static class ClaimsApi
     /// as written, or else the 412 (it has changed) or 404 (it is gone) to answer.
     /// </summary>
     private static async Task<(ClaimRow? Row, ProblemHttpResult? Refusal)> WriteAsync(
-        NpgsqlConnection connection, Guid id, IClaimFields fields, int version, EventLog events, string? actor, CancellationToken ct)
+        NpgsqlConnection connection, Guid id, IClaimFields fields, int version, bool fileSimilarity, EventLog events, string? actor, CancellationToken ct)
     {
         // The update, then its event: only the COMMIT can leave the outcome unknown (504); a
         // failure before it changed nothing (503).
@@ -275,7 +276,7 @@ public static class ClaimsApi
             WHERE id = @id AND version = @Version
             RETURNING {Columns}
             """,
-            Parameters(id, fields, new { Version = version }), transaction, cancellationToken: ct));
+            Parameters(id, fields, fileSimilarity, new { Version = version }), transaction, cancellationToken: ct));
         if (row is not null)
         {
             await events.AppendAsync(commit, actor, new NewEvent(EventType.ClaimUpdated, id, id, row.ToClaim()), ct);
@@ -312,7 +313,8 @@ public static class ClaimsApi
         return row?.ToClaim([.. evidence.Select(e => e.ToItem())]);
     }
 
-    private static DynamicParameters Parameters(Guid id, IClaimFields request, object? extra = null)
+    // Claims:FileSimilarity off: NULL keys, so the claim waits for a backfill.
+    private static DynamicParameters Parameters(Guid id, IClaimFields request, bool fileSimilarity, object? extra = null)
     {
         var stored = ClaimRules.Stored(request);
         var parameters = new DynamicParameters(extra);
@@ -322,7 +324,7 @@ public static class ClaimsApi
         parameters.Add("Language", stored.Language);
         parameters.Add("Tags", stored.Tags);
         parameters.Add("FirstReportedOn", stored.FirstReportedOn);
-        parameters.Add("SimilarityKeys", SimilarityKeys.For(stored.Statement!));
+        parameters.Add("SimilarityKeys", fileSimilarity ? SimilarityKeys.For(stored.Statement!) : null);
         return parameters;
     }
 }

@@ -13,6 +13,14 @@ public sealed class ClaimsOptions
     /// that the check never asks the look-up for more than the endpoint may.
     /// </summary>
     public double DuplicateScore { get; set; } = 0.6;
+
+    /// <summary>
+    /// Whether writes file statements for the near-duplicate look-up (default true). Off only as the
+    /// benchmark's baseline for what filing costs a write (the same build both ways, side by side):
+    /// claims are then written with NULL similarity keys, which the look-up does not see, and
+    /// <see cref="SimilarityBackfill"/> does nothing; a later start with it on files them.
+    /// </summary>
+    public bool FileSimilarity { get; set; } = true;
 }
 
 public static class ClaimsSetup

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Claims.Api.Claims;
 using Claims.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -48,6 +49,28 @@ public sealed class SimilarClaimsTests(ApiFactory api) : IClassFixture<ApiFactor
 
         var match = Assert.Single(items, i => i.GetProperty("claim").Id() == claim);
         Assert.Equal(1.0, match.GetProperty("score").GetDouble());
+    }
+
+    [Fact]
+    public async Task PostedAndPatchedClaimsAreFiledUnderTheirStatementsKeysAndFound()
+    {
+        const string posted = "Romania found drone fragments on its soil after a strike on Izmail.";
+        const string patched = "Romania found fragments of a Russian drone near Plauru after a strike on Izmail.";
+        var id = await _client.ClaimAsync(posted);
+        var filedAtPost = await FiledUnderAsync(id, posted);
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/claims/{id}")
+        {
+            Content = new StringContent($$"""{"statement":"{{patched}}"}""", new MediaTypeHeaderValue("application/merge-patch+json")),
+        };
+        patch.Headers.TryAddWithoutValidation("If-Match", "\"1\"");
+
+        Assert.Equal(patched, (await (await _client.SendAsync(patch)).ReadJsonAsync(HttpStatusCode.OK)).Str("statement"));
+
+        Assert.True(filedAtPost);
+        Assert.True(await FiledUnderAsync(id, patched));
+        var match = Assert.Single(await SimilarAsync($"text={Uri.EscapeDataString(patched)}&minScore=1"));
+        Assert.Equal(id, match.GetProperty("claim").Id());
+        Assert.Empty(await SimilarAsync($"text={Uri.EscapeDataString(posted)}&minScore=0.9"));
     }
 
     [Fact]
@@ -409,6 +432,15 @@ public sealed class SimilarClaimsTests(ApiFactory api) : IClassFixture<ApiFactor
 
     private Task<long> StoredAsync(string statement) =>
         TestDatabase.ScalarAsync(api.ConnectionString, "SELECT count(*) FROM claims WHERE statement = @value", statement);
+
+    /// <summary>Whether the claim's keys, stored and filed, are exactly its statement's.</summary>
+    private async Task<bool> FiledUnderAsync(Guid id, string statement)
+    {
+        var keys = SimilarityKeys.For(statement);
+        return await TestDatabase.ScalarAsync(api.ConnectionString, $"SELECT count(*) FROM claims WHERE id = '{id}' AND similarity_keys = @value", keys) == 1
+            && await TestDatabase.ScalarAsync(api.ConnectionString, $"SELECT count(*) FROM claim_similarity_keys WHERE claim_id = '{id}' AND key = ANY (@value)", keys) == keys.Length
+            && await TestDatabase.ScalarAsync(api.ConnectionString, "SELECT count(*) FROM claim_similarity_keys WHERE claim_id = @value", id) == keys.Length;
+    }
 
     private Task<long> KeysStoredAsync(string key) =>
         TestDatabase.ScalarAsync(api.ConnectionString, "SELECT count(*) FROM idempotency_keys WHERE key = @value", key);

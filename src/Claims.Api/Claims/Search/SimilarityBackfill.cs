@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Claims.Api.Claims;
@@ -7,9 +8,10 @@ namespace Claims.Api.Claims;
 /// Files the claims that have no similarity keys yet (<see cref="SimilarityKeys"/>): every claim of
 /// a database that predates them, and rows written without the API. Until a claim is filed, the
 /// near-duplicate look-up does not see it. Runs at start and then every minute, in batches, so that
-/// it never holds many rows locked; two instances doing it at once write the same keys.
+/// it never holds many rows locked; two instances doing it at once write the same keys. Not at all
+/// with Claims:FileSimilarity off (<see cref="ClaimsOptions.FileSimilarity"/>).
 /// </summary>
-public sealed class SimilarityBackfill(NpgsqlDataSource db, ILogger<SimilarityBackfill> logger) : BackgroundService
+public sealed class SimilarityBackfill(NpgsqlDataSource db, IOptions<ClaimsOptions> options, ILogger<SimilarityBackfill> logger) : BackgroundService
 {
     // Filing rewrites the claim's row, and with it an entry in each of the claims' indexes (the
     // GIN ones cost most): about 2 ms a claim on two cores, so a batch stays well inside the
@@ -18,6 +20,11 @@ public sealed class SimilarityBackfill(NpgsqlDataSource db, ILogger<SimilarityBa
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.FileSimilarity)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
         do
         {
