@@ -114,7 +114,7 @@ public static class ClaimsApi
                 // instead of finding the claim its own duplicate. A refusal is not stored for the
                 // key: it describes the claims of the moment, so the same request again looks again.
                 var minScore = options.Value.DuplicateScore;
-                var duplicates = await SimilarClaims.FindAsync(connection, transaction, request.Statement!, minScore, DuplicatesListed, ct);
+                var duplicates = await SimilarClaims.FindAsync(connection, transaction, request.Statement!, minScore, DuplicatesListed, options.Value, ct);
                 if (duplicates.Count > 0)
                 {
                     return TypedResults.Problem(PossibleDuplicates(duplicates, minScore));
@@ -173,10 +173,10 @@ public static class ClaimsApi
         return TypedResults.Ok(order.ToPage(rows, query.Size, cursors, query.Scope));
     }
 
-    public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var items = await SimilarClaims.FindAsync(connection, null, query.Text!, query.Threshold, query.Size, ct);
+        var items = await SimilarClaims.FindAsync(connection, null, query.Text!, query.Threshold, query.Size, options.Value, ct);
         return TypedResults.Ok(new Page<SimilarClaim>(items, null));
     }
 

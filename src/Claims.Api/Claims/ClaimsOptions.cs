@@ -21,6 +21,16 @@ public sealed class ClaimsOptions
     /// <see cref="SimilarityBackfill"/> does nothing; a later start with it on files them.
     /// </summary>
     public bool FileSimilarity { get; set; } = true;
+
+    /// <summary>
+    /// How many claims the near-duplicate look-up reads under each of the text's 42 keys, newest
+    /// first (300 by default, 10 to 5,000). With <see cref="SimilarityCandidates"/>, what trades
+    /// recall for speed: see the README's figures before changing either.
+    /// </summary>
+    public int SimilarityPerKey { get; set; } = 300;
+
+    /// <summary>How many of the claims sharing the most keys the look-up scores with similarity() (100 by default, 10 to 1,000).</summary>
+    public int SimilarityCandidates { get; set; } = 100;
 }
 
 public static class ClaimsSetup
@@ -30,6 +40,10 @@ public static class ClaimsSetup
         services.AddOptions<ClaimsOptions>().Bind(configuration.GetSection(ClaimsOptions.Section))
             .Validate(o => o.DuplicateScore is >= SimilarQuery.LowestMinScore and <= 1.0,
                 string.Create(CultureInfo.InvariantCulture, $"{ClaimsOptions.Section}:{nameof(ClaimsOptions.DuplicateScore)} must be between {SimilarQuery.LowestMinScore} and 1."))
+            .Validate(o => o.SimilarityPerKey is >= 10 and <= 5000,
+                $"{ClaimsOptions.Section}:{nameof(ClaimsOptions.SimilarityPerKey)} must be between 10 and 5000.")
+            .Validate(o => o.SimilarityCandidates is >= 10 and <= 1000,
+                $"{ClaimsOptions.Section}:{nameof(ClaimsOptions.SimilarityCandidates)} must be between 10 and 1000.")
             .ValidateOnStart();
         services.AddHostedService<SimilarityBackfill>();
         return services;
