@@ -20,7 +20,7 @@ public sealed class SimilarRecallTests(ApiFactory api) : IClassFixture<ApiFactor
     private const int Probes = 200;
 
     [Fact]
-    public async Task SimilarHoldsAtLeast95PercentOfTheExactTopTenInEveryLanguage()
+    public async Task SimilarHoldsAtLeast95PercentOfTheExactTopTenOverProbesInAllFourLanguages()
     {
         // Loaded before the app starts, so that the keys the load wrote are all the look-up has.
         DataGenerator.Run(api.ConnectionString, Claims, TextWriter.Null);

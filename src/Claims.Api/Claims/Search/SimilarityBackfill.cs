@@ -14,7 +14,7 @@ namespace Claims.Api.Claims;
 public sealed class SimilarityBackfill(NpgsqlDataSource db, IOptions<ClaimsOptions> options, ILogger<SimilarityBackfill> logger) : BackgroundService
 {
     // Filing rewrites the claim's row, and with it an entry in each of the claims' indexes (the
-    // GIN ones cost most): about 2 ms a claim on two cores, so a batch stays well inside the
+    // GIN ones cost most): 2 to 4 ms a claim on two cores, so a batch stays well inside the
     // command timeout.
     private const int Batch = 200;
 
