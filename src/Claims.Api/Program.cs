@@ -1,26 +1,31 @@
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Data;
+using Claims.Api.Desk;
 using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Evidence;
+using Claims.Api.Exports;
 using Claims.Api.Hosting;
 using Claims.Api.Http;
+using Claims.Api.Imports;
+using Claims.Api.Publishing;
 using Claims.Api.Seeding;
 using Claims.Api.Sources;
+using Claims.Api.Sources.Relations;
 using Claims.Api.Stats;
 using Claims.Api.Validation;
 using Claims.Api.Verification;
 using Claims.Api.Webhooks;
 
-// Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `health [url]` asks a
+// Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `import FILE` imports claims, `health [url]` asks a
 // running API whether it is ready (the container's health check); anything else runs the API.
 if (args is ["health", ..])
 {
     return await HealthEndpoints.ProbeAsync(args.Length > 1 ? args[1] : null, Console.Out);
 }
 
-var verb = args.Length > 0 && args[0] is "seed" or "keys" ? args[0] : null;
+var verb = args.Length > 0 && args[0] is "seed" or "keys" or "import" ? args[0] : null;
 var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 
 string? privateFolder;
@@ -55,6 +60,9 @@ builder.Services.AddApiKeys(builder.Configuration);
 builder.Services.AddEvents(builder.Configuration);
 builder.Services.AddEventStream(builder.Configuration);
 builder.Services.AddWebhooks(builder.Configuration);
+builder.Services.AddDesk(builder.Configuration);
+builder.Services.AddPublishing(builder.Configuration);
+builder.Services.AddImports(builder.Configuration);
 
 var app = builder.Build();
 
@@ -64,6 +72,8 @@ switch (verb)
         return await SeedCommand.RunAsync(app);
     case "keys":
         return await AuthSetup.RunKeysCommandAsync(app, args[1..]);
+    case "import":
+        return await ImportCommand.RunAsync(app, args[1..]);
 }
 
 await app.PrepareDatabaseAsync();
@@ -71,19 +81,25 @@ app.UseClaimsApi();
 
 var api = app.MapGroup("").WithWholeAnswers().WithNextLinks().WithValidation().WithCommonProblems().WithReadRetries();
 api.MapSources();
+api.MapSourceRelations();
 api.MapClaims();
 api.MapEvidence();
+api.MapEvidenceExport();
 api.MapVerification();
 api.MapStats();
 api.MapKeys();
 api.MapEvents();
 api.MapEventStream();
 api.MapWebhooks();
+api.MapDesk();
+api.MapClaimReviews();
+api.MapImports();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var url in app.Urls)
     {
+        app.Logger.LogInformation("Desk: {Url}/", url.TrimEnd('/'));
         app.Logger.LogInformation("Swagger UI: {Url}/swagger", url.TrimEnd('/'));
     }
 });

@@ -45,7 +45,7 @@ public static partial class BenchmarkRun
         var root = RepositoryRoot();
         var work = Directory.CreateTempSubdirectory("claims-bench-").FullName;
         output.WriteLine($"Publishing the API to {work} ...");
-        await RunProcessAsync("dotnet", ["publish", Path.Combine(root, "src", "Claims.Api"), "-c", "Release", "-o", Path.Combine(work, "api"), "--nologo", "-v", "q"], null);
+        await PublishApiAsync(work);
 
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -57,23 +57,9 @@ public static partial class BenchmarkRun
             var data = await PrepareAsync(connectionString, baseUrl, work, output);
             output.WriteLine($"Database: {data.Claims:N0} claims. Warming up...");
 
-            // The JIT reaches its final code only after minutes of traffic on two busy cores: the
-            // status look-up ran at 2,500/s for its first 20 s and at 7,000/s a minute later. So it
-            // is driven until two rounds in a row agree within 3%, then every scenario is warmed once
-            // (PostgreSQL's buffer cache needs that traffic too) before any is measured.
-            var previous = 0.0;
-            for (var round = 0; round < (quick ? 6 : 16); round++)
-            {
-                var rate = (await WrkAsync("warm-up", baseUrl, data.StatusScript, 5)).RequestsPerSecond;
-                output.WriteLine($"  warm-up round {round + 1}: {rate:N0} status look-ups/s");
-                if (Math.Abs(rate - previous) <= 0.03 * rate)
-                {
-                    break;
-                }
-
-                previous = rate;
-            }
-
+            // Every scenario is warmed once after the status look-up has settled (PostgreSQL's
+            // buffer cache needs that traffic too) before any is measured.
+            await SettleAsync(baseUrl, data.StatusScript, quick ? 6 : 16, "status look-ups", output);
             foreach (var script in new[] { data.StatusScript, data.ClaimScript, data.FirstPageScript, data.DeepPageScript,
                 data.CommonSearchScript, data.CommonNewestScript, data.RareSearchScript, data.SimilarScript, data.PostScript, data.StatusScript })
             {
@@ -98,6 +84,8 @@ public static partial class BenchmarkRun
             var peakMb = PeakRssMb(api.Id);
             output.WriteLine("POST /claims with and without filing for the near-duplicate look-up...");
             var postCost = await ComparePostCostAsync(Path.Combine(work, "api"), connectionString, baseUrl, data.PostScript, quick, output);
+            output.WriteLine("Reads through a desk session and through its key...");
+            var sessionCosts = await CompareSessionsAsync(baseUrl, await PrepareDeskAsync(connectionString, baseUrl, data.Ids, work, output), quick, output);
             output.WriteLine("Worst-case bodies...");
             var hostile = await HostileAsync(api.Id, baseUrl, data.Claim, data.Source, data.StatusScript, duration, quick);
 
@@ -106,7 +94,7 @@ public static partial class BenchmarkRun
             var dPost = await PgbenchBestAsync(connectionString, data.PostPgbench, duration);
             var h = await BareEndpointAsync(data.StatusAnswer, duration);
 
-            var report = Report(results, postCost, dStatus, dPost, h, peakMb, quick, await DescribeDatabaseAsync(connectionString, data.Claims))
+            var report = Report(results, postCost, sessionCosts, dStatus, dPost, h, peakMb, quick, await DescribeDatabaseAsync(connectionString, data.Claims))
                 + Environment.NewLine + HostileReport(hostile, results.Single(m => m.Name == Status));
             output.WriteLine(report);
             if (writeReadme)
@@ -124,11 +112,12 @@ public static partial class BenchmarkRun
             await connection.OpenAsync();
             await using var drop = new NpgsqlCommand("DROP TABLE IF EXISTS bench_ids, bench_sources", connection);
             await drop.ExecuteNonQueryAsync();
+            await ForgetDeskKeyAsync(connectionString);
         }
     }
 
     private sealed record Prepared(
-        long Claims, Guid Claim, Guid Source, string StatusAnswer,
+        long Claims, IReadOnlyList<Guid> Ids, Guid Claim, Guid Source, string StatusAnswer,
         string StatusScript, string ClaimScript, string FirstPageScript, string DeepPageScript,
         string CommonSearchScript, string CommonNewestScript, string RareSearchScript, string SimilarScript, string PostScript,
         string StatusPgbench, string PostPgbench);
@@ -218,7 +207,7 @@ public static partial class BenchmarkRun
             """);
 
         return new Prepared(
-            claims, ids[0], sources[0], statusAnswer,
+            claims, ids, ids[0], sources[0], statusAnswer,
             Script("status", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)] .. "/status") end"""),
             Script("claim", """request = function() return wrk.format("GET", "/claims/" .. ids[math.random(#ids)]) end"""),
             Fixed("first-page", "/claims?status=in_review&limit=50"),
@@ -310,7 +299,7 @@ public static partial class BenchmarkRun
         return (await WrkAsync("bare", $"http://127.0.0.1:{port}", script, seconds)).RequestsPerSecond;
     }
 
-    private static string Report(List<Measure> results, PostCost postCost, double dStatus, double dPost, double h, double peakMb, bool quick, string database)
+    private static string Report(List<Measure> results, PostCost postCost, List<(string Name, SessionCost Cost)> sessionCosts, double dStatus, double dPost, double h, double peakMb, bool quick, string database)
     {
         Measure Named(string name) => results.Single(m => m.Name == name);
         var status = Named(Status);
@@ -344,6 +333,10 @@ public static partial class BenchmarkRun
         var filed = postCost.Filed;
         text.AppendLine(CultureInfo.InvariantCulture,
             $"| {PostCostName} | {filed.RequestsPerSecond:N0} | {Ms(filed.P50Ms)} | {Ms(filed.P99Ms)} | {postCost.Errors} | {postCost.Ratio:F2} of {postCost.Unfiled.RequestsPerSecond:N0}/s without filing (slices {postCost.LowestSlice:F2} to {postCost.HighestSlice:F2}) | ≥ 0.90: {Verdict(postCost.Ratio >= 0.90, filed with { Errors = postCost.Errors })} |");
+        foreach (var (name, cost) in sessionCosts)
+        {
+            text.AppendLine(SessionRow(name, cost));
+        }
 
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Ceilings: database D (pgbench, best of 8/16/64 clients) {dStatus:N0}/s for the status SQL and {dPost:N0}/s for the POST /claims SQL; web server H (bare endpoint) {h:N0}/s; combined 1/(1/H + 1/D) = {ceiling:N0}/s. API peak RSS {peakMb:N0} MB (target < 300 MB: {(peakMb < 300 ? "met" : "**not met**")}).");
@@ -408,6 +401,30 @@ public static partial class BenchmarkRun
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private static Task PublishApiAsync(string work) =>
+        RunProcessAsync("dotnet", ["publish", Path.Combine(RepositoryRoot(), "src", "Claims.Api"), "-c", "Release", "-o", Path.Combine(work, "api"), "--nologo", "-v", "q"], null);
+
+    /// <summary>
+    /// Drives a freshly started API until two 5 s rounds in a row agree within 3%, at most
+    /// <paramref name="rounds"/>. The JIT reaches its final code only after minutes of traffic on
+    /// two busy cores: the status look-up ran at 2,500/s for its first 20 s and at 7,000/s a minute later.
+    /// </summary>
+    private static async Task SettleAsync(string baseUrl, string script, int rounds, string what, TextWriter output)
+    {
+        var previous = 0.0;
+        for (var round = 0; round < rounds; round++)
+        {
+            var rate = (await WrkAsync("warm-up", baseUrl, script, 5)).RequestsPerSecond;
+            output.WriteLine($"  warm-up round {round + 1}: {rate:N0} {what}/s");
+            if (Math.Abs(rate - previous) <= 0.03 * rate)
+            {
+                return;
+            }
+
+            previous = rate;
+        }
     }
 
     private static async Task WaitReadyAsync(string baseUrl)

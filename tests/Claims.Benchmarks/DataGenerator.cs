@@ -80,8 +80,11 @@ public static partial class DataGenerator
         return new Guid(bytes, bigEndian: true);
     }
 
-    /// <summary>What generate measured: how near-duplicate the data are and, if asked, the load against its physical limit.</summary>
-    public sealed record Figures(string Data, string? BulkLoad);
+    /// <summary>
+    /// What generate measured: how near-duplicate the data are, if asked the load against its physical
+    /// limit, and its rates: the load's (keys and indexes dropped) and end to end (with their rebuild).
+    /// </summary>
+    public sealed record Figures(string Data, string? BulkLoad, double LoadClaimsPerSecond, double TotalClaimsPerSecond);
 
     /// <summary>
     /// Loads N claims and reports how near-duplicate they are. With <paramref name="versusCopy"/>, then
@@ -124,9 +127,9 @@ public static partial class DataGenerator
             var clock = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var facts = new ClaimFacts[claims];
-            var (evidence, filings) = Load(db, facts, sources, stop.Token);
+            var (evidence, filings, history) = Load(db, facts, sources, stop.Token);
             clock.Stop();
-            load = new Loaded(sources + claims * 2L + evidence + filings, clock.Elapsed);
+            load = new Loaded(sources + claims + history + evidence + filings, clock.Elapsed);
             output.WriteLine($"Loaded {load.Rows:N0} rows in {load.Took.TotalSeconds:F1} s: {claims / load.Took.TotalSeconds:N0} claims/s, {load.Rows / load.Took.TotalSeconds:N0} rows/s "
                 + $"(this process used {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s of CPU, the rest is PostgreSQL's).");
             WriteNearDuplicates(db, facts);
@@ -146,10 +149,11 @@ public static partial class DataGenerator
             }
         }
 
-        output.WriteLine($"Total {total.Elapsed.TotalSeconds:F1} s ({claims / total.Elapsed.TotalSeconds:N0} claims/s end to end).");
+        var endToEnd = claims / total.Elapsed.TotalSeconds;
+        output.WriteLine($"Total {total.Elapsed.TotalSeconds:F1} s ({endToEnd:N0} claims/s end to end).");
         var data = NearDuplicates.Report(db);
         output.WriteLine(data);
-        return new Figures(data, versusCopy ? CompareWithServerCopy(db, claims, load!, output) : null);
+        return new Figures(data, versusCopy ? CompareWithServerCopy(db, claims, load!, output) : null, claims / load!.Took.TotalSeconds, endToEnd);
     }
 
     /// <summary>What a load wrote and how long it took.</summary>
@@ -222,7 +226,9 @@ public static partial class DataGenerator
             """
             SELECT c.contype, t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
             JOIN pg_class t ON t.oid = c.conrelid
-            WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY(@tables) AND c.contype IN ('p', 'f')
+            WHERE t.relnamespace = 'public'::regnamespace AND c.contype IN ('p', 'f')
+              AND (t.relname = ANY(@tables) OR c.confrelid IN (
+                  SELECT r.oid FROM pg_class r WHERE r.relnamespace = 'public'::regnamespace AND r.relname = ANY(@tables)))
             ORDER BY c.conname
             """, connection, transaction))
         {
@@ -252,7 +258,8 @@ public static partial class DataGenerator
             record.ExecuteNonQuery();
         }
 
-        // Foreign keys first: they depend on the primary keys' indexes.
+        // Foreign keys first: they depend on the primary keys' indexes, including those of tables
+        // outside the load (source_relations) that point into it.
         foreach (var key in foreignKeys.Concat(primaryKeys))
         {
             using var drop = new NpgsqlCommand($"ALTER TABLE {key.Table} DROP CONSTRAINT {key.Name}", connection, transaction);
@@ -433,12 +440,12 @@ public static partial class DataGenerator
     /// all on a few connections at once, since without foreign keys the tables do not wait for each other.
     /// Answers the evidence rows and the filing rows written.
     /// </summary>
-    private static (long Evidence, long Filings) Load(NpgsqlDataSource db, ClaimFacts[] facts, int sources, CancellationToken cancel)
+    private static (long Evidence, long Filings, long History) Load(NpgsqlDataSource db, ClaimFacts[] facts, int sources, CancellationToken cancel)
     {
         var claims = facts.Length;
         var start = DateTime.UtcNow.AddYears(-2);
         var span = (long)(DateTime.UtcNow - start).TotalSeconds;
-        long evidence = 0, filings = 0;
+        long evidence = 0, filings = 0, history = 0;
         // Hashed once: evidence cites three sources per claim.
         var sourceIds = new Guid[sources];
         for (var n = 1; n <= sources; n++)
@@ -454,12 +461,12 @@ public static partial class DataGenerator
             // and so make a short tail.
             var chunk = new Job($"claims {from}", "claims", -from, c => Interlocked.Add(ref filings, CopyClaims(c, from, to, facts, start, span)));
             jobs.Add(chunk);
-            jobs.Add(new($"history {from}", "claim_status_changes", -from - claims, c => CopyHistory(c, from, to, facts), chunk));
+            jobs.Add(new($"history {from}", "claim_status_changes", -from - claims, c => Interlocked.Add(ref history, CopyHistory(c, from, to, facts)), chunk));
             jobs.Add(new($"evidence {from}", "evidence", -from - claims, c => Interlocked.Add(ref evidence, CopyEvidence(c, from, to, facts, sourceIds)), chunk));
         }
 
         RunJobs(db, Connections, jobs, cancel: cancel);
-        return (evidence, filings);
+        return (evidence, filings, history);
     }
 
     private static void CopySources(NpgsqlConnection connection, Guid[] ids, DateTime start)
@@ -588,8 +595,13 @@ public static partial class DataGenerator
         return filings;
     }
 
-    private static void CopyHistory(NpgsqlConnection connection, long first, long last, ClaimFacts[] facts)
+    /// <summary>
+    /// Each claim's history as the API keeps it: logged as unverified, then moved to its status if it
+    /// has another, so that the history ends where the claim stands (an import checks that). Answers the rows written.
+    /// </summary>
+    private static long CopyHistory(NpgsqlConnection connection, long first, long last, ClaimFacts[] facts)
     {
+        long written = 0;
         var random = new Random((int)first + 1);
         using var writer = new BinaryCopy(connection,
             "COPY claim_status_changes (id, claim_id, from_status, to_status, note, changed_at, changed_by) FROM STDIN (FORMAT BINARY)");
@@ -604,9 +616,23 @@ public static partial class DataGenerator
             writer.Text("Logged.");
             writer.TimestampTz(claim.At);
             writer.Text("benchmark");
+            written++;
+            if (claim.Status != "unverified")
+            {
+                writer.StartRow();
+                writer.Uuid(Version7(claim.At.AddMinutes(1), random));
+                writer.Uuid(claim.Id);
+                writer.Text("unverified");
+                writer.Text(claim.Status);
+                writer.Text("Benchmark verdict.");
+                writer.TimestampTz(claim.At.AddMinutes(1));
+                writer.Text("benchmark");
+                written++;
+            }
         }
 
         writer.Complete();
+        return written;
     }
 
     /// <summary>Answers the number of evidence rows written.</summary>

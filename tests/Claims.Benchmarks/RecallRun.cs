@@ -35,7 +35,7 @@ public static partial class BenchmarkRun
         {
             work = Directory.CreateTempSubdirectory("claims-recall-").FullName;
             output.WriteLine($"Publishing the API to {work} ...");
-            await RunProcessAsync("dotnet", ["publish", Path.Combine(RepositoryRoot(), "src", "Claims.Api"), "-c", "Release", "-o", Path.Combine(work, "api"), "--nologo", "-v", "q"], null);
+            await PublishApiAsync(work);
             baseUrl = $"http://127.0.0.1:{FreePort()}";
             apiKey = Key;
             api = StartApi(Path.Combine(work, "api"), connectionString, baseUrl);

@@ -109,18 +109,7 @@ public static partial class BenchmarkRun
             await using var db = NpgsqlDataSource.Create(connectionString);
             var seconds = (int)PostSlice.TotalSeconds;
             // The second process starts cold: it is driven until its rate settles, as the first was.
-            var previous = 0.0;
-            for (var round = 0; round < (quick ? 6 : 12); round++)
-            {
-                var rate = (await WrkAsync("warm-up", unfiledUrl, script, seconds)).RequestsPerSecond;
-                output.WriteLine($"  warm-up round {round + 1} without filing: {rate:N0} claims/s");
-                if (Math.Abs(rate - previous) <= 0.03 * rate)
-                {
-                    break;
-                }
-
-                previous = rate;
-            }
+            await SettleAsync(unfiledUrl, script, quick ? 6 : 12, "claims without filing", output);
 
             await SimilarityBackfill.FileAllAsync(db, CancellationToken.None);
             var filed = new List<Measure>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,6 +10,7 @@ using Dapper;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,8 +19,11 @@ namespace Claims.Api.Auth;
 /// <summary>An API key as the API sees it after checking the secret.</summary>
 public sealed record KeyIdentity(string Id, string Name, Role Role);
 
+/// <summary>What checking a key found: who it is; or nothing, the key being malformed, unknown or revoked; or that the caller's address must wait first.</summary>
+public readonly record struct KeyCheck(KeyIdentity? Identity, TimeSpan? Wait);
+
 /// <summary>Makes, hashes and looks up API keys.</summary>
-public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMonitor<AuthOptions> options)
+public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMonitor<AuthOptions> options, FailedAuthentications failures)
 {
     public const string Header = Caller.KeyHeader;
     public const string BootstrapName = "bootstrap-admin";
@@ -32,12 +37,38 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMon
     public KeyIdentity? Recall(string secret, out byte[] hash)
     {
         hash = Hash(secret);
-        if (BootstrapHash() is { } bootstrap && CryptographicOperations.FixedTimeEquals(hash, bootstrap))
+        return IsBootstrap(hash) ? new KeyIdentity(BootstrapId, BootstrapName, Role.Admin) : cache.Known(KeyCache.KeyOf(hash));
+    }
+
+    public const string BootstrapId = "bootstrap";
+
+    /// <summary>Whether the hash is the bootstrap key's, as the instance is configured now.</summary>
+    public bool IsBootstrap(byte[] hash) => BootstrapHash() is { } bootstrap && CryptographicOperations.FixedTimeEquals(hash, bootstrap);
+
+    /// <summary>
+    /// Checks a key wherever it was sent (the X-Api-Key header, the desk's sign-in): a key this
+    /// instance knows passes at once; otherwise, unless the address has used up its failed
+    /// authentications, the database is asked, and a failure is counted against the address.
+    /// </summary>
+    public async Task<KeyCheck> CheckAsync(string secret, IPAddress? address, CancellationToken ct)
+    {
+        if (Recall(secret, out var hash) is { } known)
         {
-            return new KeyIdentity("bootstrap", BootstrapName, Role.Admin);
+            return new KeyCheck(known, null);
         }
 
-        return cache.Known(KeyCache.KeyOf(hash));
+        if (failures.Refuses(address) is { } wait)
+        {
+            return new KeyCheck(null, wait);
+        }
+
+        var found = await LookUpAsync(secret, hash, ct);
+        if (found is null)
+        {
+            failures.Record(address);
+        }
+
+        return new KeyCheck(found, null);
     }
 
     /// <summary>Checks a key that <see cref="Recall"/> did not know; null when it is malformed, unknown or revoked.</summary>
@@ -109,7 +140,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource db, KeyCache cache, IOptionsMon
 
 /// <summary>Authenticates the X-Api-Key header (never the query string, which ends up in logs).</summary>
 public sealed class ApiKeyHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys, FailedAuthentications failures)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -123,33 +154,26 @@ public sealed class ApiKeyHandler(
 
         // Several values, or one too long to be a key, match nothing: the empty secret stands for them.
         var secret = values.Count == 1 && values[0]!.Length <= 200 ? values[0]! : "";
-        var identity = keys.Recall(secret, out var hash);
-        if (identity is null)
+        var check = await keys.CheckAsync(secret, Context.Connection.RemoteIpAddress, Context.RequestAborted);
+        if (check.Wait is { } wait)
         {
-            var address = Context.Connection.RemoteIpAddress;
-            if (failures.Refuses(address) is { } wait)
-            {
-                Context.Items[FailedAuthentications.Refused] = wait;
-                return AuthenticateResult.Fail("Too many failed authentications from this address.");
-            }
-
-            identity = await keys.LookUpAsync(secret, hash, Context.RequestAborted);
-            if (identity is null)
-            {
-                failures.Record(address);
-                return AuthenticateResult.Fail("Unknown or revoked API key.");
-            }
+            Context.Items[FailedAuthentications.Refused] = wait;
+            return AuthenticateResult.Fail("Too many failed authentications from this address.");
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.NameIdentifier, identity.Id),
-                new Claim(ClaimTypes.Name, identity.Name),
-                new Claim(ClaimTypes.Role, identity.Role.ToString()),
-            ],
-            SchemeName));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        return check.Identity is { } identity
+            ? AuthenticateResult.Success(new AuthenticationTicket(Principal(identity, SchemeName), SchemeName))
+            : AuthenticateResult.Fail("Unknown or revoked API key.");
     }
+
+    /// <summary>The principal of a key, whichever way it was presented: what roles, rate limits, authors and idempotency read.</summary>
+    public static ClaimsPrincipal Principal(KeyIdentity identity, string scheme) => new(new ClaimsIdentity(
+        [
+            new Claim(ClaimTypes.NameIdentifier, identity.Id),
+            new Claim(ClaimTypes.Name, identity.Name),
+            new Claim(ClaimTypes.Role, identity.Role.ToString()),
+        ],
+        scheme));
 }
 
 /// <summary>Writes 401, 403 and the 429 of too many failed authentications as problems that say what to do.</summary>
@@ -167,7 +191,7 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
 
         if (context.Items.TryGetValue(FailedAuthentications.Refused, out var refused) && refused is TimeSpan wait)
         {
-            await TooManyFailuresAsync(context, wait);
+            await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = TooManyFailures(context.Response, wait, failures) });
             return;
         }
 
@@ -177,7 +201,9 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
             ? (ProblemTypes.Unauthenticated,
                 context.Request.Headers.ContainsKey(ApiKeyStore.Header)
                     ? $"The {ApiKeyStore.Header} header holds no valid key: it is unknown or revoked."
-                    : $"Send your key in the {ApiKeyStore.Header} header. This needs the role {required.ToString().ToLowerInvariant()} or higher.")
+                    : context.Request.Cookies.ContainsKey(Caller.SessionCookie)
+                        ? $"The {Caller.SessionCookie} cookie names no live desk session: it expired, was signed out, or its key was revoked. Sign in again with POST /desk/session, or send a key in the {ApiKeyStore.Header} header."
+                        : $"Send your key in the {ApiKeyStore.Header} header. This needs the role {required.ToString().ToLowerInvariant()} or higher.")
             : (ProblemTypes.Forbidden,
                 $"This needs the role {required.ToString().ToLowerInvariant()} or higher; the key '{Caller.Name(context.User)}' is {role.Value.ToString().ToLowerInvariant()}.");
 
@@ -194,16 +220,13 @@ public sealed class AccessProblems(IProblemDetailsService problems, FailedAuthen
         });
     }
 
-    private async Task TooManyFailuresAsync(HttpContext context, TimeSpan wait)
+    /// <summary>The 429 of too many failed authentications: its status and Retry-After on the response, and the problem to write.</summary>
+    public static ProblemDetails TooManyFailures(HttpResponse response, TimeSpan wait, FailedAuthentications failures)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = ProblemTypes.TooManyFailedKeys.Details(
-                $"Too many failed authentications from this address (the limit is {failures.PerMinute} a minute), so its keys are not checked for now. Retry in {seconds} s."),
-        });
+        response.StatusCode = StatusCodes.Status429TooManyRequests;
+        response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return ProblemTypes.TooManyFailedKeys.Details(
+            $"Too many failed authentications from this address (the limit is {failures.PerMinute} a minute), so its keys are not checked for now. Retry in {seconds} s.");
     }
 }

@@ -43,7 +43,7 @@ public static class AuthSetup
 
         var key = File.ReadAllText(file).Trim();
         builder.Configuration["Auth:BootstrapAdminKey"] = key;
-        Console.WriteLine($"Development admin key (send it as {ApiKeyStore.Header}, or paste it into Swagger UI's Authorize): {key}");
+        Console.WriteLine($"Development admin key (sign in to the desk with it, paste it into Swagger UI's Authorize, or send it as {ApiKeyStore.Header}): {key}");
     }
 
     /// <summary>The <c>keys create --name NAME --role ROLE</c> verb: mint a key and print its secret.</summary>

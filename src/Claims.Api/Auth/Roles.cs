@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Claims.Api.Http;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
@@ -40,9 +41,9 @@ public sealed class RoleRequirementHandler(IOptionsMonitor<AuthOptions> options)
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, RoleRequirement requirement)
     {
         var role = Access.RoleOf(context.User);
-        // Anonymous reads are for callers that send no key: a key that is unknown or revoked is
-        // still refused, so that its holder finds out.
-        var sentKey = context.Resource is HttpContext http && http.Request.Headers.ContainsKey(ApiKeyStore.Header);
+        // Anonymous reads are for callers that send no key: a key that is unknown or revoked, or a
+        // session that ended, is still refused, so that its holder finds out.
+        var sentKey = context.Resource is HttpContext http && Caller.SentCredentials(http.Request);
         if (role >= requirement.Minimum
             || (role is null && !sentKey && requirement.Minimum == Role.Reader && options.CurrentValue.AnonymousReads))
         {

@@ -4,6 +4,7 @@ using Claims.Api.Data;
 using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Evidence;
+using Claims.Api.Exports;
 using Claims.Api.Http;
 using Claims.Api.OpenApi;
 using Claims.Api.Validation;
@@ -34,6 +35,7 @@ public static class ClaimsApi
                 + $"With checkDuplicates: true, it first looks for near-duplicates (as GET /claims/similar does, at a score of at least Claims:DuplicateScore, 0.6 by default) and, if there are any, logs nothing and answers 409 possible-duplicates with up to {DuplicatesListed} of them under `duplicates`, best first; without it the claim is logged whatever is logged already. "
                 + "With an Idempotency-Key, a retry replays the first answer instead of logging the claim twice. A 409 possible-duplicates uses up no key, and the key stands for the claim, not for checkDuplicates: after the refusal, the same key without the flag logs the claim, and a retry of either afterwards replays that 201.");
         group.MapGet("/", ListClaims).WithName(nameof(ListClaims)).Allow(Role.Reader)
+            .Exports(pageToo: true)
             .WithSummary("Find claims")
             .WithDescription("Filters combine (status: any of them; tag: all of them). q searches statement and summary in the claim's own language (English word forms match: 'desertion' finds 'deserted'), and orders best match first unless sort says otherwise. Keyset pages: pass nextCursor back unchanged with the same filters.");
         group.MapGet("/similar", FindSimilarClaims).WithName(nameof(FindSimilarClaims)).Allow(Role.Reader)
@@ -145,9 +147,16 @@ public static class ClaimsApi
         }, ct);
     }
 
-    public static async Task<Results<Ok<Page<Claim>>, ValidationProblem>> ListClaims(
-        [AsParameters] ClaimQuery query, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans, CancellationToken ct)
+    public static async Task<Results<Ok<Page<Claim>>, ValidationProblem, ExportResult>> ListClaims(
+        [AsParameters] ClaimQuery query, HttpContext http, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans,
+        CancellationToken ct)
     {
+        if (ExportFormats.Negotiate(http.Request) is var format and not ExportFormat.Page)
+        {
+            return ExportResult.Refusal(query.Limit, query.Cursor, query.Sort) is { } refusal ? refusal : Exports.Exports.Claims(http, query, format);
+        }
+
+        http.Response.Headers.Append(Microsoft.Net.Http.Headers.HeaderNames.Vary, Microsoft.Net.Http.Headers.HeaderNames.Accept);
         var order = ClaimOrder.For(query.EffectiveSort);
         if (!order.TryReadCursor(cursors, query.Cursor, query.Scope, out var after))
         {

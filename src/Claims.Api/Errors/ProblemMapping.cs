@@ -150,7 +150,7 @@ public sealed partial class ProblemMapping(ILogger<ProblemMapping> logger) : IEx
     /// rather than the field's: look the field up along the JSON path in the endpoint's body type
     /// and say what JSON it takes.
     /// </summary>
-    private static string DescribeJsonError(JsonException json, Type? bodyType)
+    internal static string DescribeJsonError(JsonException json, Type? bodyType)
     {
         if (json.Message.Contains("maximum configured depth", StringComparison.Ordinal))
         {

@@ -58,10 +58,13 @@ public static class ProblemTypes
         "A webhook receiver must be an https URL whose host resolves only to public addresses: loopback, private, link-local, shared (100.64/10), multicast and unspecified addresses are refused, so that webhooks cannot reach into the network the API runs in; so are hosts that do not resolve. detail says which rule the URL broke. Nothing was stored. Register a public https URL.");
 
     public static readonly ProblemType Unauthenticated = new("unauthenticated", 401, "An API key is required.",
-        "The request has no X-Api-Key header, or the key it holds is unknown or revoked. Send a valid key in X-Api-Key. An administrator mints keys with POST /admin/keys or the `keys create` verb; the secret is shown only once.");
+        "The request has no X-Api-Key header, or the key it holds is unknown or revoked; or, from the desk's page, its session cookie names no live session (it expired, was signed out, or its key was revoked). Send a valid key in X-Api-Key, or sign the desk in again with POST /desk/session. An administrator mints keys with POST /admin/keys or the `keys create` verb; the secret is shown only once.");
 
     public static readonly ProblemType Forbidden = new("forbidden", 403, "The key's role does not allow this.",
         "The key is valid, but its role (reader, reporter, editor, admin, in that order) is below what the operation needs; detail names both. Use a key with a role high enough, or ask an administrator for one.");
+
+    public static readonly ProblemType CsrfRefused = new("csrf-refused", 403, "The request may be forged by another site.",
+        $"The request carries the desk's session cookie ({Caller.SessionCookie}) and may change something (any method but GET, HEAD and OPTIONS), so it must show that the desk's own page sent it: the `{Desk.DeskSessions.CsrfHeader}` header must hold the session's `csrfToken`, and an `Origin` header, when sent, must be the API's own origin. detail says which was missing or wrong. Nothing was changed. Send the `csrfToken` that POST /desk/session answered (GET /desk/session gives it again) in `{Desk.DeskSessions.CsrfHeader}`; requests with an X-Api-Key header are not affected.");
 
     public static readonly ProblemType NotFound = new("not-found", 404, "The resource does not exist.",
         "Nothing has the id in the URL (it may have been deleted, or the id is not a UUID), or no endpoint has this path. Check the id and the path; listing the collection shows what exists.");
@@ -96,6 +99,9 @@ public static class ProblemTypes
     public static readonly ProblemType IdempotencyKeyInFlight = new("idempotency-key-in-flight", 409, "A request with this Idempotency-Key is still being processed.",
         "Another request with the same Idempotency-Key, from the same API key, is running right now. Wait for it to finish, then retry with the same key: you get its answer, replayed, with Idempotent-Replayed: true.");
 
+    public static readonly ProblemType NoVerdictYet = new("no-verdict-yet", 409, "The claim has no verdict yet.",
+        "A ClaimReview publishes a verdict, and the claim is still unverified or in_review; detail says which. Nothing to publish yet: once an editor moves the claim to confirmed, false, disputed or inconclusive (PUT /claims/{id}/status), ask again. GET /claimreview lists only the claims that have a verdict.");
+
     public static readonly ProblemType StateConflict = new("state-conflict", 409, "The request conflicts with the current state.",
         "Something the request refers to was changed or removed by another request meanwhile. Nothing was changed. Read the resources again and retry.");
 
@@ -110,6 +116,9 @@ public static class ProblemTypes
 
     public static readonly ProblemType BodyTooLarge = new("body-too-large", 413, "The request body is too large.",
         $"Request bodies are limited to {RequestLimits.MaxBodyBytes / 1024} KB. Send less at once: fewer evidence items with a claim, or fewer ids in one status look-up.");
+
+    public static readonly ProblemType NotAcceptable = new("not-acceptable", 406, "The answer cannot be given in the media type asked for.",
+        "The endpoint answers only in the media types its documentation lists, and the request's Accept header named none of them (GET /evidence is an export: text/csv or application/x-ndjson). Send Accept with one of those types.");
 
     public static readonly ProblemType UnsupportedMediaType = new("unsupported-media-type", 415, "The request body's media type is not supported.",
         "The API reads JSON bodies encoded as UTF-8 only. Send Content-Type: application/json (charset=utf-8 is optional) with a JSON body.");
@@ -153,9 +162,9 @@ public static class ProblemTypes
     /// <summary>Every type, in order of status.</summary>
     public static readonly IReadOnlyList<ProblemType> All =
     [
-        InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, NotFound, MethodNotAllowed,
+        InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, CsrfRefused, NotFound, MethodNotAllowed, NotAcceptable,
         RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
-        PossibleDuplicates, WebhookDisabled, IdempotencyKeyInFlight, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
+        PossibleDuplicates, WebhookDisabled, IdempotencyKeyInFlight, NoVerdictYet, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
         IdempotencyKeyReused, IfMatchRequired, RateLimited, TooManyFailedKeys, TooManyStreams, InternalError, DatabaseUnavailable, DatabaseBusy,
         DeadlineExceeded, NotReady, StreamsFull, CommitUnconfirmed,
     ];

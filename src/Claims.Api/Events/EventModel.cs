@@ -32,6 +32,10 @@ public enum EventType
     [JsonStringEnumMemberName("source.updated")] SourceUpdated,
     /// <summary>A source was deleted; data is {"id"}.</summary>
     [JsonStringEnumMemberName("source.deleted")] SourceDeleted,
+    /// <summary>Two sources were related (affiliated_with, cites, derived_from); data is the relation, subject its id.</summary>
+    [JsonStringEnumMemberName("source.relation_added")] SourceRelationAdded,
+    /// <summary>A relation between sources was removed; data is {"id", "sourceId", "relatedSourceId"}.</summary>
+    [JsonStringEnumMemberName("source.relation_removed")] SourceRelationRemoved,
 }
 
 /// <summary>An event to append in the transaction of the change it records.</summary>

@@ -62,6 +62,14 @@ public static class EventStore
     // The horizon and the purge's watermark come with every row, and alone (the other columns null) when no event follows.
     private sealed record Row(long Horizon, long PurgedThrough, long? OldestKept, long? Position, string? Type, Guid? Subject, Guid? ClaimId, DateTime? Time, string? Actor, string? Data);
 
+    /// <summary>The highest position numbered so far (0 when there is none): where a stream that starts now begins.</summary>
+    public static async Task<long> NewestPositionAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"{Tag} SELECT coalesce(max(position), 0) FROM events", cancellationToken: ct));
+    }
+
     /// <summary>
     /// Up to <paramref name="limit"/> events after position <paramref name="after"/> that pass
     /// <paramref name="filter"/>, oldest first; or, when events after <paramref name="after"/> were

@@ -25,9 +25,13 @@ public sealed record EventStreamQuery(
     [property: Description("Only events after this position: the id of the last event you saw (default 0: from the oldest event kept). Last-Event-ID wins when both are sent. A position below what the retention purge deleted is refused with 410 events-purged."), Range(0, long.MaxValue)][FromQuery(Name = "after")] long? After,
     [property: Description("Only events of these types (repeat the parameter)."), EnumValues(typeof(EventType))][FromQuery(Name = "type")] string[]? Type,
     [property: Description("Only events of this claim: the claim's own events and its evidence's.")][FromQuery(Name = "claimId")] Guid? ClaimId,
-    [property: Description("The id of the last event received, as EventSource sends it when it reconnects; wins over after, being newer than the URL it reconnects to."), Range(0, long.MaxValue)][FromHeader(Name = "Last-Event-ID")] long? LastEventId)
+    [property: Description("The id of the last event received, as EventSource sends it when it reconnects; wins over after, being newer than the URL it reconnects to."), Range(0, long.MaxValue)][FromHeader(Name = "Last-Event-ID")] long? LastEventId,
+    [property: Description("true: only events that commit after the stream opens, for a page that has just read what it shows (after must then be absent; Last-Event-ID still wins on a reconnection).")][FromQuery(Name = "fromNow")] bool? FromNow = null)
 {
     public long Position => LastEventId ?? After ?? 0;
+
+    /// <summary>Whether the stream starts at the newest event rather than at a position.</summary>
+    public bool StartsNow => FromNow == true && LastEventId is null;
 
     /// <summary>The filter, as the feed builds it; call only once the query is valid.</summary>
     public EventFilter Filter => new EventQuery(After, Type, ClaimId, Limit: null).Filter;
@@ -39,6 +43,8 @@ public sealed class EventStreamQueryValidator : AbstractValidator<EventStreamQue
     {
         RuleFor(q => q.After).GreaterThanOrEqualTo(0);
         RuleFor(q => q.LastEventId).GreaterThanOrEqualTo(0);
+        RuleFor(q => q.After).Null().When(q => q.FromNow == true)
+            .WithMessage("Send either after (a position) or fromNow=true (the newest position), not both.");
         RuleForEach(q => q.Type).OneOf<EventStreamQuery, EventType>();
         RuleFor(q => q.Type!.Length).LessThanOrEqualTo(Enum.GetValues<EventType>().Length).When(q => q.Type is not null).OverridePropertyName("type")
             .WithMessage(q => $"At most {Enum.GetValues<EventType>().Length} types, one of each; {q.Type!.Length} were sent.");
@@ -133,11 +139,13 @@ public static class EventStream
 
         var stream = new Subscription(db, notifications, options.Value, loggers.CreateLogger(typeof(EventStream)), query.Filter, http.TraceIdentifier);
         Batch first;
+        long position;
         try
         {
             // Before the answer starts, so that a failure is a problem (503), and a resume point
             // below the purge a 410; either frees the slot at once (a read retried runs this again).
-            first = await stream.FirstReadAsync(query.Position, http.RequestAborted);
+            position = query.StartsNow ? await NowAsync(db, http.RequestAborted) : query.Position;
+            first = await stream.FirstReadAsync(position, http.RequestAborted);
         }
         catch
         {
@@ -155,7 +163,23 @@ public static class EventStream
         http.Response.RegisterForDispose(counted);
         // The framework flushes each event and says no-cache; this keeps nginx from buffering them.
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(stream.ReadAsync(query.Position, first, lifetime.ApplicationStopping, http.RequestAborted));
+        return TypedResults.ServerSentEvents(stream.ReadAsync(position, first, lifetime.ApplicationStopping, http.RequestAborted));
+    }
+
+    /// <summary>
+    /// The position of "now": events committed before the stream opened may still wait in the
+    /// outbox for their position (the sequencer numbers them a moment after commit), so they are
+    /// numbered first; otherwise a page that read a claim and then opened its stream would be sent
+    /// the write it has already shown. Bounded: behind a backlog of more than ten batches, the
+    /// oldest of it may still come through.
+    /// </summary>
+    private static async Task<long> NowAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        for (var run = 0; run < 10 && await EventSequencer.SequenceAsync(db, notify: true, ct) >= EventSequencer.BatchSize; run++)
+        {
+        }
+
+        return await EventStore.NewestPositionAsync(db, ct);
     }
 
     private static ProblemHttpResult Refuse(StreamCap cap, EventStreamOptions options, HttpContext http)

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization.Metadata;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Data;
+using Claims.Api.Desk;
 using Claims.Api.Errors;
 using Claims.Api.Http;
 using Claims.Api.Json;
@@ -84,7 +85,9 @@ public static class ServiceSetup
             options.OperationFilter<OpenApiSecurity>();
             options.OperationFilter<OpenApiHeaders>();
             options.OperationFilter<MergePatchDocumentation>();
-            // After the two above: it gives the responses they add their bodies and headers.
+            options.OperationFilter<Imports.ImportDocumentation>();
+            options.OperationFilter<Exports.ExportDocumentation>();
+            // After the three above: it gives the responses they add their bodies and headers.
             options.OperationFilter<OpenApiAnswers>();
             options.SchemaFilter<OpenApiEnums>();
             options.ParameterFilter<OpenApiEnums>();
@@ -148,6 +151,9 @@ public static class ServiceSetup
             });
         }
 
+        // The desk's page, like Swagger UI, is files that need no key and never wait on the database.
+        app.UseDeskPage();
+
         // Inside the exception handler, which writes the 504 of an unconfirmed commit, and before
         // authentication, whose key look-ups wait on the database too. Swagger, above, never
         // waits on the database; the health endpoints have a bound of their own.
@@ -159,6 +165,8 @@ public static class ServiceSetup
 
         // The rate limiter partitions by API key, so it runs after authentication.
         app.UseAuthentication();
+        // Once authentication has said whether the desk's session cookie is what authenticated the request.
+        app.UseDeskCsrfCheck();
         app.UseRateLimits();
         app.UseAuthorization();
         return app;

@@ -12,6 +12,13 @@ public static class Caller
     /// <summary>The request header that carries the API key.</summary>
     public const string KeyHeader = "X-Api-Key";
 
+    /// <summary>The cookie of a desk session (Desk/), which stands for the key that signed in when no key header is sent.</summary>
+    public const string SessionCookie = "claims_session";
+
+    /// <summary>Whether the request presents credentials of its own, a key or a session, valid or not.</summary>
+    public static bool SentCredentials(HttpRequest request) =>
+        request.Headers.ContainsKey(KeyHeader) || request.Cookies.ContainsKey(SessionCookie);
+
     /// <summary>The key's name, recorded as the author of a write.</summary>
     public static string? Name(ClaimsPrincipal user) => user.Identity?.IsAuthenticated == true ? user.Identity.Name : null;
 

@@ -99,14 +99,16 @@ public static class RequestLimits
     /// <summary>Refuses bodies over the limit by their declared length, before anything reads them (Kestrel also stops longer streams).</summary>
     public static IApplicationBuilder UseBodySizeLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.Request.ContentLength > MaxBodyBytes)
+        // An endpoint that takes files (POST /imports) says so with its own limit; its handler raises Kestrel's.
+        var limit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? MaxBodyBytes;
+        if (context.Request.ContentLength > limit)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
                 ProblemDetails = ProblemTypes.BodyTooLarge.Details(
-                    $"Bodies are limited to {MaxBodyBytes / 1024} KB; this one declares {context.Request.ContentLength} bytes."),
+                    $"Bodies here are limited to {limit / 1024} KB; this one declares {context.Request.ContentLength} bytes."),
             });
             return;
         }

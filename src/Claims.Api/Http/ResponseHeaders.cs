@@ -4,7 +4,7 @@ namespace Claims.Api.Http;
 
 /// <summary>
 /// Headers every answer carries so that nothing in between can misuse it: answers depend on the
-/// API key, so a shared cache must neither keep them nor hand one caller's answer to another;
+/// API key (or the desk's session cookie), so a shared cache must neither keep them nor hand one caller's answer to another;
 /// browsers must not guess a content type; and the server does not name itself.
 /// </summary>
 public static class ResponseHeaders
@@ -21,7 +21,8 @@ public static class ResponseHeaders
                 return Task.CompletedTask;
             }
 
-            headers.Append(HeaderNames.Vary, Caller.KeyHeader);
+            // The desk's session cookie stands for a key as well.
+            headers.Append(HeaderNames.Vary, $"{Caller.KeyHeader}, {HeaderNames.Cookie}");
             // An answer with an ETag may be kept by the caller's own cache, which asks again
             // each time (a 304 costs no body); any other answer is the caller's alone. A
             // directive a handler or the framework already set (no-store on a 500) stays.

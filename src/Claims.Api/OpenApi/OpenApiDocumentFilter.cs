@@ -19,9 +19,12 @@ public sealed class OpenApiDocumentFilter(IWebHostEnvironment environment) : IDo
         ["Verification"] = "A claim's verification status, the reason recorded with each change, its history, and the small status answer clients poll.",
         ["Sources"] = "People, outlets, agencies and documents, with their reliability grade, and the claims each one is cited for.",
         ["Stats"] = "Counts for dashboards.",
+        ["Publishing"] = "Verdicts as schema.org ClaimReview in JSON-LD, the markup fact-check aggregators ingest: one claim's, or all of them as a DataFeed to harvest.",
+        ["Imports"] = "Claims in bulk from NDJSON (the export's own format) or a spreadsheet's CSV, as jobs that report on every line: created, unchanged, or rejected with the field and why.",
         ["Events"] = "Every change to claims, evidence and sources as a CloudEvent, in commit order: the feed to page through with after=, and the same events live as Server-Sent Events, so that a client stays in sync without polling the lists.",
         ["Webhooks"] = "Signed pushes of the same events to a partner's https URL (Standard Webhooks 1.0): subscriptions, their secrets, and each delivery's attempts (admin only).",
         ["Admin"] = "API keys and their roles (admin only).",
+        ["Desk"] = "Sign-in for the desk, the web page served at /: an API key sent once for an HttpOnly session cookie, and the CSRF token that the page's writes carry; no key needed.",
         ["Health"] = "Liveness and readiness probes for orchestrators and load balancers; no key needed.",
         ["Problems"] = "The kinds of error the API answers with, one page each; no key needed.",
     };

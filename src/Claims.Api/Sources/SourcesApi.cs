@@ -4,6 +4,7 @@ using Claims.Api.Data;
 using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Evidence;
+using Claims.Api.Exports;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
@@ -28,6 +29,7 @@ public static class SourcesApi
             .WithSummary("Log a source")
             .WithDescription("Adds a person, outlet, agency or document that claims can be linked to. Reliability defaults to F (cannot be judged). With an Idempotency-Key, a retry replays the first answer instead of logging the source twice.");
         group.MapGet("/", ListSources).WithName(nameof(ListSources)).Allow(Role.Reader)
+            .Exports(pageToo: true)
             .WithSummary("Find sources")
             .WithDescription("Newest first; with q, best match first. Filters combine.");
         group.MapGet("/{id:guid}/claims", ListSourceClaims).WithName(nameof(ListSourceClaims)).Allow(Role.Reader)
@@ -95,9 +97,15 @@ public static class SourcesApi
         return Created(http, location, source);
     }
 
-    public static async Task<Results<Ok<Page<Source>>, ValidationProblem>> ListSources(
-        [AsParameters] SourceQuery query, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+    public static async Task<Results<Ok<Page<Source>>, ValidationProblem, ExportResult>> ListSources(
+        [AsParameters] SourceQuery query, HttpContext http, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
     {
+        if (ExportFormats.Negotiate(http.Request) is var format and not ExportFormat.Page)
+        {
+            return ExportResult.Refusal(query.Limit, query.Cursor) is { } refusal ? refusal : Exports.Exports.Sources(http, query, format, Columns);
+        }
+
+        http.Response.Headers.Append(Microsoft.Net.Http.Headers.HeaderNames.Vary, Microsoft.Net.Http.Headers.HeaderNames.Accept);
         // Ranked by score with q, newest first without: the scope holds q, so each cursor decodes to its own order's key.
         var q = VisibleText.OrNull(query.Q);
         TimeKey? afterTime = null;

@@ -65,7 +65,7 @@ public static class ValidationRules
         rule.Must(value => value is null || EnumNames<TEnum>.TryParse(value, out _))
             .WithMessage((_, value) => $"'{value}' is not allowed. Must be one of: {EnumNames<TEnum>.AllowedList}.");
 
-    private static bool IsHttpUrl(string url) =>
+    internal static bool IsHttpUrl(string url) =>
         !url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
         && (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         && Uri.TryCreate(url, UriKind.Absolute, out var uri)

@@ -37,6 +37,10 @@ public static class VerificationApi
             .WithSummary("Read many claims' statuses at once")
             .WithDescription("1 to 500 ids in one request and one database round trip. Ids that name no claim are listed under unknownIds.");
 
+        app.MapGet("/claims/status-rules", GetStatusRules).WithName(nameof(GetStatusRules)).Allow(Role.Reader).WithTags("Verification")
+            .WithSummary("Read what each verification status needs")
+            .WithDescription("The rules PUT /claims/{id}/status applies, as data and in words: which statuses need a note, and which need evidence of a stance. The same table the API enforces, so that a client can explain a refusal before it happens.");
+
         group.MapGet("/status", GetStatus).WithName(nameof(GetStatus)).Allow(Role.Reader).AnswerNotModified()
             .WithSummary("Read a claim's verification status")
             .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance. Its ETag changes exactly when status, note or evidence counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
@@ -52,6 +56,8 @@ public static class VerificationApi
 
         return group;
     }
+
+    public static Ok<StatusRules> GetStatusRules() => TypedResults.Ok(Verdicts.All);
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> GetStatus(
         Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Claims.Api.Claims;
 using Claims.Api.Errors;
+using Claims.Api.Evidence;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.Validation;
@@ -107,19 +108,45 @@ public sealed class StatusChangeRequestValidator : AbstractValidator<StatusChang
     }
 }
 
+/// <summary>
+/// What a move to one status needs, as data: the API enforces it and GET /claims/status-rules
+/// hands it to clients (the desk), so that a page can say why before the user submits.
+/// </summary>
+public sealed record StatusRule(
+    ClaimStatus Status,
+    [property: Description("Whether the move needs a note saying why.")] bool NeedsNote,
+    [property: Description("The stance of which the claim needs at least one evidence item, or null.")] Stance? NeedsEvidence,
+    [property: Description("The rule in words."), MaxLength(300)] string Rule);
+
+/// <summary>Every status's rule, in the order of the statuses.</summary>
+public sealed record StatusRules([property: MaxLength(10)] IReadOnlyList<StatusRule> Rules);
+
 /// <summary>The rules a verdict must meet.</summary>
 public static class Verdicts
 {
+    private static readonly StatusRule[] ByStatus =
+    [
+        new(ClaimStatus.Unverified, false, null, "Any claim can go back to unverified; a note is optional."),
+        new(ClaimStatus.InReview, false, null, "Any claim can be put in review; a note is optional."),
+        new(ClaimStatus.Confirmed, true, Stance.Supports, "Confirming needs a note saying why and at least one evidence item whose stance is 'supports'."),
+        new(ClaimStatus.Disputed, true, null, "Marking a claim disputed needs a note saying why."),
+        new(ClaimStatus.False, true, Stance.Refutes, "Marking a claim false needs a note saying why and at least one evidence item whose stance is 'refutes'."),
+        new(ClaimStatus.Inconclusive, true, null, "Marking a claim inconclusive needs a note saying why."),
+    ];
+
+    public static readonly StatusRules All = new(ByStatus);
+
+    public static StatusRule RuleOf(ClaimStatus status) => ByStatus[(int)status];
+
     /// <summary>The statuses that close the verification work, and so must say why.</summary>
-    public static bool NeedsNote(ClaimStatus status) =>
-        status is ClaimStatus.Confirmed or ClaimStatus.Disputed or ClaimStatus.False or ClaimStatus.Inconclusive;
+    public static bool NeedsNote(ClaimStatus status) => RuleOf(status).NeedsNote;
 
     /// <summary>The answer to a status that lacks the evidence it needs, or null when it may be set.</summary>
-    public static ProblemHttpResult? MissingEvidence(ClaimStatus status, EvidenceCounts counts) => status switch
+    public static ProblemHttpResult? MissingEvidence(ClaimStatus status, EvidenceCounts counts) => RuleOf(status).NeedsEvidence switch
     {
-        ClaimStatus.Confirmed when counts.Supports == 0 => ProblemTypes.ConfirmNeedsSupport.Result(
+        Stance.Supports when counts.Supports == 0 => ProblemTypes.ConfirmNeedsSupport.Result(
             "The claim has no evidence whose stance is 'supports'. Link the corroborating source first."),
-        ClaimStatus.False when counts.Refutes == 0 => ProblemTypes.FalseNeedsRefutation.Result(
+        Stance.Refutes when counts.Refutes == 0 => ProblemTypes.FalseNeedsRefutation.Result(
             "The claim has no evidence whose stance is 'refutes'. Link the contradicting source first."),
         _ => null,
     };

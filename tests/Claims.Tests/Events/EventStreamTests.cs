@@ -40,6 +40,59 @@ public sealed class EventStreamTests(EventStreamTests.TwoInstances instances, IT
     }
 
     [Fact]
+    public async Task AStreamFromNowLeavesOutTheEventsBeforeItOpenedAndSendsTheNextOne()
+    {
+        using var client = instances.A.CreateClient(instances.A.AdminKey);
+        var claim = await client.ClaimAsync();
+        await using var stream = await EventStreamReader.OpenAsync(client, $"/events/stream?claimId={claim}&fromNow=true");
+
+        await SetStatusAsync(client, claim, "in_review");
+
+        // The claim's creation came before the stream opened: the first event is the status change.
+        var received = await stream.NextEventAsync(Arrives);
+        Assert.Equal("claim.status_changed", received.EventType);
+        var inFeed = await client.ReadAsync(0, $"&claimId={claim}");
+        Assert.Equal(["claim.created", "claim.status_changed"], inFeed.Select(e => e.Str("type")));
+        Assert.Equal(inFeed[1].Str("id"), received.EventId);
+    }
+
+    [Fact]
+    public async Task AStreamFromNowLeavesOutAnEventCommittedBeforeItOpenedThatHadNoPositionYet()
+    {
+        using var client = instances.A.CreateClient(instances.A.AdminKey);
+        // Holding the sequencer's lock keeps the claim's event in the outbox, unnumbered, as a
+        // busy sequencer would for a moment after the write was answered.
+        await using var holder = new NpgsqlConnection(instances.ConnectionString);
+        await holder.OpenAsync();
+        var held = await holder.BeginTransactionAsync();
+        await using (var take = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7274, 12)", holder, held))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var claim = await client.ClaimAsync();
+        var opening = EventStreamReader.OpenAsync(client, $"/events/stream?claimId={claim}&fromNow=true");
+        await Task.Delay(300);
+        await held.RollbackAsync();
+        await using var stream = await opening;
+
+        await SetStatusAsync(client, claim, "in_review");
+
+        var received = await stream.NextEventAsync(Arrives);
+        Assert.Equal("claim.status_changed", received.EventType);
+    }
+
+    [Fact]
+    public async Task AStreamFromNowWithAPositionTooIs400SayingToSendOne()
+    {
+        using var client = instances.A.CreateClient(instances.A.AdminKey);
+
+        var problem = await (await client.GetAsync("/events/stream?fromNow=true&after=3")).ReadJsonAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors("after"), m => m.Contains("fromNow", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ResumingWithLastEventIdAfterADisconnectLosesNothingAndRepeatsNothing()
     {
         using var client = instances.A.CreateClient(instances.A.AdminKey);
@@ -57,6 +110,8 @@ public sealed class EventStreamTests(EventStreamTests.TwoInstances instances, IT
 
         // after=0 in the URL, as an EventSource reconnects to the URL it opened: the header wins.
         await using var resumed = await EventStreamReader.OpenAsync(client, $"/events/stream?claimId={claim}&after=0", lastEventId: lastSeen);
+        // The sequencer numbers events a moment after each answer: the feed has all three once it ran.
+        await Feed.SettleEventsAsync(instances.ConnectionString);
         var expected = await client.ReadAsync(long.Parse(lastSeen, CultureInfo.InvariantCulture), $"&claimId={claim}");
         Assert.Equal(3, expected.Count);
         foreach (var inFeed in expected)

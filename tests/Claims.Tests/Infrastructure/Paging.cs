@@ -11,9 +11,11 @@ public static class Paging
     /// <summary>
     /// Every page of the list at <paramref name="url"/>, first to last. Each is a 200 with at most
     /// the page size (the url's limit, 50 by default) and exactly that many when another page
-    /// follows. <paramref name="beforeNextPage"/> runs before each page after the first.
+    /// follows. <paramref name="beforeNextPage"/> runs before each page after the first;
+    /// <paramref name="itemsProperty"/> names the page's list where it is not items (a DataFeed's dataFeedElement).
     /// </summary>
-    public static async Task<List<JsonElement>> ReadPagesAsync(this HttpClient client, string url, int maxPages, Func<Task>? beforeNextPage = null)
+    public static async Task<List<JsonElement>> ReadPagesAsync(
+        this HttpClient client, string url, int maxPages, Func<Task>? beforeNextPage = null, string itemsProperty = "items")
     {
         var size = PageSize(url);
         var pages = new List<JsonElement>();
@@ -29,7 +31,7 @@ public static class Paging
             var next = cursor is null ? url : $"{url}{(url.Contains('?', StringComparison.Ordinal) ? '&' : '?')}cursor={Uri.EscapeDataString(cursor)}";
             var page = await (await client.GetAsync(next)).ReadJsonAsync(HttpStatusCode.OK);
             cursor = page.GetProperty("nextCursor").GetString();
-            var count = page.GetProperty("items").GetArrayLength();
+            var count = page.GetProperty(itemsProperty).GetArrayLength();
             Assert.True(cursor is null ? count <= size : count == size,
                 $"Page {pages.Count + 1} of {url} has {count} items, page size {size}, {(cursor is null ? "last page" : "another page follows")}.");
             pages.Add(page);

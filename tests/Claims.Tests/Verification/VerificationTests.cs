@@ -186,6 +186,33 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         await AssertUnchangedAsync(claim, before, historyBefore);
     }
 
+    [Fact]
+    public async Task TheStatusRulesSayInWordsWhatThePutEnforces()
+    {
+        var rules = (await (await _client.GetAsync("/claims/status-rules")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("rules").EnumerateArray().ToList();
+
+        Assert.Equal(["unverified", "in_review", "confirmed", "disputed", "false", "inconclusive"], rules.Select(r => r.Str("status")));
+        Assert.Equal([false, false, true, true, true, true], rules.Select(r => r.GetProperty("needsNote").GetBoolean()));
+        Assert.Equal([null, null, "supports", null, "refutes", null], rules.Select(r => r.GetProperty("needsEvidence").GetString()));
+        Assert.Contains("'supports'", rules[2].Str("rule"), StringComparison.Ordinal);
+
+        // Each rule that names a stance is the one a PUT without that stance is refused by.
+        var claim = await _client.ClaimAsync(Story.Training);
+        foreach (var rule in rules.Where(r => r.GetProperty("needsEvidence").ValueKind == JsonValueKind.String))
+        {
+            var problem = await _client.SetStatusAsync(claim, rule.Str("status"), "a note", HttpStatusCode.Conflict);
+            Assert.Contains($"'{rule.Str("needsEvidence")}'", problem.Str("detail"), StringComparison.Ordinal);
+        }
+
+        foreach (var rule in rules.Where(r => r.GetProperty("needsNote").GetBoolean()))
+        {
+            var problem = await _client.SetStatusAsync(claim, rule.Str("status"), null, HttpStatusCode.BadRequest);
+            Assert.NotEmpty(problem.Errors("note"));
+        }
+
+        Assert.Equal("unverified", (await StatusAsync(claim)).Str("status"));
+    }
+
     private async Task AssertUnchangedAsync(Guid claim, JsonElement before, List<JsonElement> historyBefore)
     {
         var after = await ClaimAsync(claim);

@@ -84,6 +84,29 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
             : SearchedPage(query, order, conditions, keyset, match, parameters, options, knownRare);
     }
 
+    /// <summary>
+    /// Every claim the filters and q match, for an export: the WITH clause of q (or empty), the
+    /// WHERE clause over claims aliased c, and the sort key, newest first by it then by id. q is a
+    /// filter here, not a ranking: relevance ranks a bounded window of matches, and an export has
+    /// no bound, so it follows a time order (sort, or -updatedAt). No plan setting: one statement
+    /// that reads many rows is better planned for its own values.
+    /// </summary>
+    public static ClaimSelection Select(ClaimQuery query)
+    {
+        var parameters = new DynamicParameters();
+        var conditions = Conditions.Of(query, parameters).All;
+        var with = "";
+        if (query.Text is { } text)
+        {
+            var match = TextMatch.Of(text, parameters);
+            with = match.With[GenericPlan.Length..];
+            conditions.Add(match.Condition);
+        }
+
+        var sort = query.Sort is null or ClaimQuery.Relevance ? "-updatedAt" : query.Sort;
+        return new ClaimSelection(with, conditions, ClaimOrder.For(sort).Key, parameters);
+    }
+
     /// <summary>Without q: the filters and the keyset, read in the order's own index.</summary>
     private static ClaimSearch Unsearched(ClaimQuery query, ClaimOrder order, Conditions conditions, string keyset, DynamicParameters parameters)
     {
@@ -362,4 +385,15 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
             _ => true,
         };
     }
+}
+
+/// <summary>The claims an export reads: see <see cref="ClaimSearch.Select"/>.</summary>
+internal sealed record ClaimSelection(string With, IReadOnlyList<string> Conditions, string OrderKey, DynamicParameters Parameters)
+{
+    /// <summary>The WHERE clause of the conditions and any more, or nothing.</summary>
+    public string Where(params IReadOnlyList<string> more) =>
+        Conditions.Count + more.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", [.. Conditions, .. more]);
+
+    /// <summary>Newest first by the key, then by id; <paramref name="then"/> orders rows of one claim.</summary>
+    public string OrderBy(string? then = null) => $"ORDER BY {OrderKey} DESC, c.id DESC{(then is null ? "" : ", " + then)}";
 }
