@@ -1,4 +1,5 @@
 using Claims.Api.Evidence;
+using Claims.Api.Provenance;
 using Claims.Api.OpenApi;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
@@ -45,5 +46,8 @@ internal sealed class ClaimExamples : IOpenApiExamples
 
     private static Claim TrainingClaim(IReadOnlyList<EvidenceItem>? evidence) => new(
         TrainingClaimId, Training, Said, "en", Tags, Reported, ClaimStatus.InReview, InReviewNote,
-        Logged, Reviewed, 3, "newsroom-desk", evidence);
+        Logged, Reviewed, 3, "newsroom-desk", evidence,
+        evidence is null ? null : new EvidenceCounts(1, 0, 0, 0, 0),
+        evidence is null ? null : [new OriginGroup(
+            Sources.SourceExamples.AustinId, [evidence[0].Source], [evidence[0].Id], [Stance.Asserts], "One item, from Lloyd Austin speaking for itself.")]);
 }

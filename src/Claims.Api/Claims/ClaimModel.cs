@@ -5,6 +5,7 @@ using Claims.Api.Evidence;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
+using Claims.Api.Provenance;
 
 namespace Claims.Api.Claims;
 
@@ -41,7 +42,13 @@ public sealed record Claim(
     [property: Description("The name of the API key that logged it."), MaxLength(100)] string? CreatedBy,
     [property: Description("The evidence linking sources to the claim, oldest first. In GET /claims/{id} and POST /claims; lists and PUT leave it out.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    IReadOnlyList<EvidenceItem>? Evidence = null) : IHasETag;
+    IReadOnlyList<EvidenceItem>? Evidence = null,
+    [property: Description("For each stance, the number of distinct origins behind its evidence: items whose chains end at the same source, or at sources joined by 'affiliated_with' or 'derived_from', count once. Beside evidence only.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    EvidenceCounts? IndependentOrigins = null,
+    [property: Description("Which evidence items collapse into which origin, and why; in the order their first items were linked. Beside evidence only.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<OriginGroup>? Origins = null) : IHasETag;
 
 /// <summary>The editable fields of a claim, shared by create and replace.</summary>
 public interface IClaimFields
@@ -112,6 +119,13 @@ internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
     public Claim ToClaim(IReadOnlyList<EvidenceItem>? evidence = null) => new(
         Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
         CreatedAt, UpdatedAt, Version, CreatedBy, evidence);
+
+    /// <summary>The claim with its evidence and the origins that evidence comes down to.</summary>
+    public Claim ToClaim(IReadOnlyList<EvidenceItem> evidence, IEnumerable<OriginSourceRow> origins)
+    {
+        var (groups, counts) = Provenance.Origins.Of(evidence, origins);
+        return ToClaim(evidence) with { IndependentOrigins = counts, Origins = groups };
+    }
 }
 
 /// <summary>A claim row with the sort key that only searches compute.</summary>

@@ -7,6 +7,7 @@ using Claims.Api.Evidence;
 using Claims.Api.Exports;
 using Claims.Api.Http;
 using Claims.Api.OpenApi;
+using Claims.Api.Provenance;
 using Claims.Api.Validation;
 using Dapper;
 using FluentValidation;
@@ -101,13 +102,15 @@ public static class ClaimsApi
                 return Created(http, replay.Location!, idempotency.Replayed<Claim>(http, replay));
             }
 
-            var missing = await EvidenceStore.MissingSourcesAsync(connection, transaction, [.. evidence.Select(e => e.e.SourceId!.Value)], ct);
+            var missing = await EvidenceStore.MissingSourcesAsync(
+                connection, transaction, [.. evidence.SelectMany(e => (e.e.ViaSourceIds ?? []).Prepend(e.e.SourceId!.Value))], ct);
             if (missing.Count > 0)
             {
                 return Problems.Invalid(
-                    evidence.Select((e, index) => (e.e.SourceId!.Value, index))
-                        .Where(e => missing.Contains(e.Value))
-                        .ToDictionary(e => $"evidence[{e.index}].sourceId", e => new[] { $"There is no source with id {e.Value}." }));
+                    evidence.SelectMany((e, index) => (e.e.ViaSourceIds ?? []).Select((via, j) => (Field: $"evidence[{index}].viaSourceIds[{j}]", Id: via))
+                            .Prepend((Field: $"evidence[{index}].sourceId", Id: e.e.SourceId!.Value)))
+                        .Where(e => missing.Contains(e.Id))
+                        .ToDictionary(e => e.Field, e => new[] { $"There is no source with id {e.Id}." }));
             }
 
             if (request.CheckDuplicates == true)
@@ -315,11 +318,13 @@ public static class ClaimsApi
             FROM evidence e JOIN sources s ON s.id = e.source_id
             WHERE e.claim_id = @id
             ORDER BY e.created_at, e.id;
+            {Origins.OriginSourcesSql};
             """,
             new { id }, transaction, cancellationToken: ct));
         var row = await results.ReadSingleOrDefaultAsync<ClaimRow>();
         var evidence = await results.ReadAsync<EvidenceRow>();
-        return row?.ToClaim([.. evidence.Select(e => e.ToItem())]);
+        var origins = await results.ReadAsync<OriginSourceRow>();
+        return row?.ToClaim([.. evidence.Select(e => e.ToItem())], origins);
     }
 
     // Claims:FileSimilarity off: NULL keys, so the claim waits for a backfill.

@@ -29,6 +29,14 @@ public sealed class ClaimsOptions
     /// </summary>
     public int SimilarityPerKey { get; set; } = 300;
 
+    /// <summary>
+    /// Whether confirming needs 'supports' evidence (and marking false 'refutes' evidence) whose
+    /// origin is independent of every 'asserts' item's origin (default true). Off for desks that
+    /// do not record chains or relations, where the same source asserting and supporting is
+    /// recorded that way on purpose; independentOrigins is reported either way.
+    /// </summary>
+    public bool IndependentOrigins { get; set; } = true;
+
     /// <summary>How many of the claims sharing the most keys the look-up scores with similarity() (100 by default, 10 to 1,000).</summary>
     public int SimilarityCandidates { get; set; } = 100;
 }

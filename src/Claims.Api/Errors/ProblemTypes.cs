@@ -81,8 +81,14 @@ public static class ProblemTypes
     public static readonly ProblemType FalseNeedsRefutation = new("false-needs-refutation", 409, "A claim can be marked false only with refuting evidence.",
         "Moving a claim to false needs at least one evidence item whose stance is 'refutes', and the claim has none. Nothing was changed. Link the contradicting source with POST /claims/{id}/evidence, then move the status again with the claim's new ETag in If-Match.");
 
+    public static readonly ProblemType ConfirmNeedsIndependentSupport = new("confirm-needs-independent-support", 409, "A claim can be confirmed only with support independent of its asserters.",
+        "The claim has 'supports' evidence, but every item's origin is one of the claim's asserters: the same source, or one joined to it by 'affiliated_with' or 'derived_from' relations, following each item's viaSourceIds to its end. A claim is not corroborated by its asserter saying it again. Nothing was changed. `discounted` lists each item that did not count and why. Link a source that corroborates the claim on its own account; a desk that does not record provenance can turn the rule off (Claims:IndependentOrigins).");
+
+    public static readonly ProblemType FalseNeedsIndependentRefutation = new("false-needs-independent-refutation", 409, "A claim can be marked false only with refutation independent of its asserters.",
+        "The claim has 'refutes' evidence, but every item's origin is one of the claim's asserters (the same source, or one joined to it by 'affiliated_with' or 'derived_from' relations). Nothing was changed. `discounted` lists each item that did not count and why. Link a source that contradicts the claim on its own account; a desk that does not record provenance can turn the rule off (Claims:IndependentOrigins).");
+
     public static readonly ProblemType VerdictRestsOnEvidence = new("verdict-rests-on-evidence", 409, "The claim's verdict rests on this evidence.",
-        "The claim is confirmed (or false) and this is its only 'supports' (or 'refutes') evidence item: removing it would leave the verdict without grounds. Nothing was changed. Change the claim's status first, or add other evidence with that stance, then remove this one.");
+        "The claim is confirmed (or false) and this is its last 'supports' (or 'refutes') evidence item, or the last one independent of the claim's asserters: removing it would leave the verdict without grounds. Nothing was changed. Change the claim's status first, or add other evidence with that stance, then remove this one.");
 
     public static readonly ProblemType NoteNeedsStatusChange = new("note-needs-status-change", 409, "The claim already has this status; the new note was not stored.",
         "A note is recorded with a move to another status (the history holds one entry per move), so a different note on the status the claim already has cannot be stored. Nothing was changed; `current` holds the claim's status as stored. Send the note with the move it explains.");
@@ -163,7 +169,7 @@ public static class ProblemTypes
     public static readonly IReadOnlyList<ProblemType> All =
     [
         InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, CsrfRefused, NotFound, MethodNotAllowed, NotAcceptable,
-        RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
+        RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, ConfirmNeedsIndependentSupport, FalseNeedsIndependentRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
         PossibleDuplicates, WebhookDisabled, IdempotencyKeyInFlight, NoVerdictYet, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
         IdempotencyKeyReused, IfMatchRequired, RateLimited, TooManyFailedKeys, TooManyStreams, InternalError, DatabaseUnavailable, DatabaseBusy,
         DeadlineExceeded, NotReady, StreamsFull, CommitUnconfirmed,

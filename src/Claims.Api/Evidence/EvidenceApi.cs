@@ -1,11 +1,16 @@
 using Claims.Api.Auth;
+using Claims.Api.Claims;
 using Claims.Api.Data;
 using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Http;
+using Claims.Api.Json;
 using Claims.Api.OpenApi;
+using Claims.Api.Provenance;
+using Claims.Api.Verification;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Claims.Api.Evidence;
@@ -18,7 +23,7 @@ public static class EvidenceApi
 
         group.MapPost("/", AddEvidence).WithName(nameof(AddEvidence)).Allow(Role.Reporter).AcceptIdempotencyKey()
             .WithSummary("Link a source to a claim")
-            .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility. With an Idempotency-Key, a retry replays the first answer instead of linking twice.")
+            .WithDescription("Records what an existing source said about the claim, with its stance, quote and credibility, and the sources it relays (viaSourceIds, nearest first) when it does not speak for itself. With an Idempotency-Key, a retry replays the first answer instead of linking twice.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListEvidence).WithName(nameof(ListEvidence)).Allow(Role.Reader)
             .WithSummary("List a claim's evidence, newest first")
@@ -28,7 +33,7 @@ public static class EvidenceApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{evidenceId:guid}", DeleteEvidence).WithName(nameof(DeleteEvidence)).Allow(Role.Editor)
             .WithSummary("Unlink a source from a claim")
-            .WithDescription("Answers 409 when the item is the last one that a confirmed claim's verdict rests on (the last 'supports') or a false claim's (the last 'refutes'): move the status first.")
+            .WithDescription("Answers 409 when the item is the last one that a confirmed claim's verdict rests on (the last 'supports', or the last one independent of the claim's asserters) or a false claim's (the last 'refutes' likewise): move the status first.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -61,13 +66,17 @@ public static class EvidenceApi
             }
 
             // The evidence is part of the claim, so the claim's version moves; the update also locks
-            // the claim, so that a status change cannot judge it on a stale evidence count.
-            var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists)>(new CommandDefinition(
+            // the claim, so that a status change cannot judge it on a stale evidence count. The
+            // chain's sources have no foreign key: they are held until commit instead, so that
+            // none can be deleted under the new item.
+            var via = request.ViaSourceIds ?? [];
+            var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists, Guid[] Found)>(new CommandDefinition(
                 """
-                WITH claim AS (UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id RETURNING id)
-                SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId)
+                WITH claim AS (UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id RETURNING id),
+                     chain AS (SELECT id FROM sources WHERE id = ANY(@via) FOR KEY SHARE)
+                SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId), ARRAY(SELECT id FROM chain)
                 """,
-                new { id, sourceId = request.SourceId }, transaction, cancellationToken: ct));
+                new { id, sourceId = request.SourceId, via = via.ToArray() }, transaction, cancellationToken: ct));
             if (!state.ClaimExists)
             {
                 return Problems.NotFound("claim", id);
@@ -76,6 +85,12 @@ public static class EvidenceApi
             if (!state.SourceExists)
             {
                 return Problems.Invalid("sourceId", $"There is no source with id {request.SourceId}.");
+            }
+
+            if (via.Count > state.Found.Length)
+            {
+                return Problems.Invalid(via.Select((v, j) => (v, j)).Where(v => !state.Found.Contains(v.v))
+                    .ToDictionary(v => $"viaSourceIds[{v.j}]", v => new[] { $"There is no source with id {v.v}." }));
             }
 
             var evidenceId = Guid.CreateVersion7();
@@ -129,38 +144,47 @@ public static class EvidenceApi
         return row is null ? Problems.NotFound("evidence item", evidenceId) : TypedResults.Ok(row.ToItem());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteEvidence(Guid id, Guid evidenceId, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteEvidence(
+        Guid id, Guid evidenceId, HttpContext http, NpgsqlDataSource db, EventLog events, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
-        // Lock first, count in a second statement of the same batch: a delete that waited for the
-        // lock must count what the previous holder left, or two concurrent deletes could each
-        // see the other's 'supports' item and remove the last two together.
-        (string Status, string Stance, long SameStance) target;
+        // Lock first, read in later statements of the same batch: a delete that waited for the
+        // lock must weigh what the previous holder left, or two concurrent deletes could each see
+        // the other's 'supports' item and remove the last two together.
+        string? status;
+        List<TracedEvidence> weighed;
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-            """
+            $"""
             SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
-            SELECT c.status, e.stance,
-                   (SELECT count(*) FROM evidence x WHERE x.claim_id = c.id AND x.stance = e.stance)
-            FROM claims c JOIN evidence e ON e.claim_id = c.id AND e.id = @evidenceId
-            WHERE c.id = @id;
+            SELECT status FROM claims WHERE id = @id;
+            {Origins.TracedSql} AND (e.stance IN ('asserts', 'supports', 'refutes') OR e.id = @evidenceId);
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct)))
         {
             await read.ReadAsync<int>();
-            target = await read.ReadSingleOrDefaultAsync<(string, string, long)>();
+            status = await read.ReadSingleOrDefaultAsync<string>();
+            weighed = [.. await read.ReadAsync<TracedEvidence>()];
         }
 
-        if (target == default)
+        var target = weighed.Find(e => e.EvidenceId == evidenceId);
+        if (status is null || target is null)
         {
             return Problems.NotFound("evidence item", evidenceId);
         }
 
-        if (target.SameStance == 1 && (target.Status, target.Stance) is ("confirmed", "supports") or ("false", "refutes"))
+        // Refused only when this item is what the verdict rests on: a verdict that the evidence no
+        // longer grounds (a later 'asserts' from its supporter, say) does not block other removals.
+        var verdict = EnumNames<ClaimStatus>.Parse(status);
+        var independent = options.Value.IndependentOrigins;
+        var rest = weighed.Where(e => e.EvidenceId != evidenceId).ToList();
+        if (Verdicts.Grounds(verdict, weighed, independent).Holds && !Verdicts.Grounds(verdict, rest, independent).Holds)
         {
-            return ProblemTypes.VerdictRestsOnEvidence.Result(
-                $"The claim is {target.Status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
+            var sameStance = rest.Any(e => e.Stance == target.Stance);
+            return ProblemTypes.VerdictRestsOnEvidence.Result(sameStance
+                ? $"The claim is {status} and this is its last '{target.Stance}' evidence independent of its asserters. Change the claim's status first, or add other independent '{target.Stance}' evidence."
+                : $"The claim is {status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
         }
 
         await connection.ExecuteAsync(new CommandDefinition(

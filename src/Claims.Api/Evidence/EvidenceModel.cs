@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using Claims.Api.Json;
 using Claims.Api.Sources;
 
@@ -32,7 +33,10 @@ public sealed record EvidenceItem(
     [property: MaxLength(2000)] string? Note,
     int Credibility,
     DateTime CreatedAt,
-    [property: Description("The name of the API key that linked it."), MaxLength(100)] string? CreatedBy);
+    [property: Description("The name of the API key that linked it."), MaxLength(100)] string? CreatedBy,
+    [property: Description("The sources the quoted source relays, nearest first (empty: it speaks for itself)."), MaxLength(EvidenceRules.MaxChain)] IReadOnlyList<Guid> ViaSourceIds,
+    [property: Description("The same chain with each source's name, kind and grade."), MaxLength(EvidenceRules.MaxChain)] IReadOnlyList<EvidenceSource> Via,
+    [property: Description("Where the quote comes from in the end: the chain's last source, or the quoted source when there is no chain.")] Guid OriginSourceId);
 
 /// <summary>The cited source, as much of it as a reader of the evidence needs.</summary>
 public sealed record EvidenceSource(Guid Id, [property: MaxLength(200)] string Name, SourceKind Kind, Reliability Reliability);
@@ -45,14 +49,36 @@ public sealed record EvidenceRequest(
     [property: Description("Where the source said it: absolute http(s) URL of the article, post or document."), MaxLength(2048)] string? Url,
     [property: Description("When the source published it (ISO 8601 with offset).")] DateTimeOffset? PublishedAt,
     [property: Description("The journalist's note on this link. At most 2000 characters."), MaxLength(2000)] string? Note,
-    [property: Description("Admiralty information credibility, 1 (confirmed by other sources) to 6 (cannot be judged). Default 6."), Range(1, 6)] int? Credibility);
+    [property: Description("Admiralty information credibility, 1 (confirmed by other sources) to 6 (cannot be judged). Default 6."), Range(1, 6)] int? Credibility,
+    [property: Description("The sources the quoted source relays, nearest first, when it does not speak for itself: Business Insider reporting what Suspilne reported from anonymous military sources is evidence from Business Insider via [Suspilne, the anonymous military sources]. The last is the item's origin. Existing sources, at most 10, each once, not the quoted source itself."), MaxLength(EvidenceRules.MaxChain)] IReadOnlyList<Guid>? ViaSourceIds = null);
+
+/// <summary>Evidence items per stance.</summary>
+public sealed record EvidenceCounts(int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions);
+
+public static class EvidenceRules
+{
+    /// <summary>The longest chain of relays an item may record.</summary>
+    public const int MaxChain = 10;
+}
 
 internal sealed record EvidenceRow(
     Guid Id, Guid ClaimId, Guid SourceId, string SourceName, string SourceKind, string SourceReliability,
-    string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy)
+    string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy,
+    string ViaSourceIds, Guid OriginSourceId, string? ViaSources)
 {
+    private sealed record ViaSource(Guid Id, string Name, string Kind, string Reliability);
+
+    private static readonly JsonSerializerOptions ViaJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The chain's sources from <see cref="EvidenceStore.ViaSources"/>.</summary>
+    public static IReadOnlyList<EvidenceSource> ReadVia(string? json) => json is null
+        ? []
+        : [.. JsonSerializer.Deserialize<List<ViaSource>>(json, ViaJson)!.Select(v =>
+            new EvidenceSource(v.Id, v.Name, EnumNames<SourceKind>.Parse(v.Kind), EnumNames<Reliability>.Parse(v.Reliability)))];
+
     public EvidenceItem ToItem() => new(
         Id, ClaimId,
         new EvidenceSource(SourceId, SourceName, EnumNames<SourceKind>.Parse(SourceKind), EnumNames<Reliability>.Parse(SourceReliability)),
-        EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy);
+        EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy,
+        ViaSourceIds.Length == 0 ? [] : [.. ViaSourceIds.Split(',').Select(Guid.Parse)], ReadVia(ViaSources), OriginSourceId);
 }

@@ -7,13 +7,35 @@ namespace Claims.Api.Evidence;
 /// <summary>The evidence SQL that claims and evidence endpoints share.</summary>
 internal static class EvidenceStore
 {
+    // The chain comes as text: Dapper matches a record's constructor by column type, and an
+    // array column's type is System.Array, which matches no Guid[] parameter.
     public const string SelectColumns =
-        """
+        $"""
         e.id, e.claim_id, e.source_id, s.name AS source_name, s.kind AS source_kind, s.reliability AS source_reliability,
-        e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at, e.created_by
+        e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at, e.created_by,
+        array_to_string(e.via_source_ids, ',') AS via_source_ids, coalesce(e.via_source_ids[cardinality(e.via_source_ids)], e.source_id) AS origin_source_id,
+        {ViaSources} AS via_sources
         """;
 
-    /// <summary>The ids among <paramref name="sourceIds"/> that name no source.</summary>
+    /// <summary>
+    /// The chain's sources as a JSON array in chain order, for the alias e; NULL without a chain,
+    /// which most items have, so that they pay for no subquery.
+    /// </summary>
+    public const string ViaSources =
+        """
+        CASE WHEN e.via_source_ids = '{}' THEN NULL ELSE
+            (SELECT json_agg(json_build_object('id', v.id, 'name', v.name, 'kind', v.kind, 'reliability', v.reliability) ORDER BY u.n)::text
+             FROM unnest(e.via_source_ids) WITH ORDINALITY AS u (id, n) JOIN sources v ON v.id = u.id) END
+        """;
+
+    /// <summary>An item's origin, for the alias e: the chain's last source, or the quoted source.</summary>
+    public const string Origin = "coalesce(e.via_source_ids[cardinality(e.via_source_ids)], e.source_id)";
+
+    /// <summary>
+    /// The ids among <paramref name="sourceIds"/> that name no source. Those found are held
+    /// (FOR KEY SHARE) until commit: a chain's sources have no foreign key, so this keeps a
+    /// concurrent delete from removing one under the new evidence.
+    /// </summary>
     public static async Task<HashSet<Guid>> MissingSourcesAsync(IDbConnection connection, IDbTransaction? transaction, IReadOnlyCollection<Guid> sourceIds, CancellationToken ct)
     {
         if (sourceIds.Count == 0)
@@ -22,7 +44,7 @@ internal static class EvidenceStore
         }
 
         var found = await connection.QueryAsync<Guid>(new CommandDefinition(
-            "SELECT id FROM sources WHERE id = ANY(@ids)", new { ids = sourceIds.Distinct().ToArray() }, transaction, cancellationToken: ct));
+            "SELECT id FROM sources WHERE id = ANY(@ids) FOR KEY SHARE", new { ids = sourceIds.Distinct().ToArray() }, transaction, cancellationToken: ct));
         var missing = sourceIds.ToHashSet();
         missing.ExceptWith(found);
         return missing;
@@ -32,11 +54,12 @@ internal static class EvidenceStore
     public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, Guid claimId, IReadOnlyList<(Guid Id, EvidenceRequest Request)> items, string? createdBy, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_by)
-            SELECT item.id, @claimId, item.source_id, item.stance, item.quote, item.url, item.published_at, item.note, item.credibility, @createdBy
+            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_by, via_source_ids)
+            SELECT item.id, @claimId, item.source_id, item.stance, item.quote, item.url, item.published_at, item.note, item.credibility, @createdBy,
+                   string_to_array(item.via, ',')::uuid[]
             FROM unnest(@ids::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[], @urls::text[],
-                        @publishedAts::timestamptz[], @notes::text[], @credibilities::smallint[])
-                 AS item (id, source_id, stance, quote, url, published_at, note, credibility)
+                        @publishedAts::timestamptz[], @notes::text[], @credibilities::smallint[], @vias::text[])
+                 AS item (id, source_id, stance, quote, url, published_at, note, credibility, via)
             """,
             new
             {
@@ -50,6 +73,8 @@ internal static class EvidenceStore
                 publishedAts = items.Select(i => i.Request.PublishedAt?.UtcDateTime).ToArray(),
                 notes = items.Select(i => i.Request.Note).ToArray(),
                 credibilities = items.Select(i => (short)(i.Request.Credibility ?? 6)).ToArray(),
+                // unnest would flatten an array of chains, so each chain travels as one text.
+                vias = items.Select(i => string.Join(',', i.Request.ViaSourceIds ?? [])).ToArray(),
             },
             transaction, cancellationToken: ct));
 }

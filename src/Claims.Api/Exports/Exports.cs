@@ -64,7 +64,8 @@ public static class Exports
                                                           'changedAt', h.changed_at, 'changedBy', h.changed_by) ORDER BY h.changed_at, h.id)
                         FROM claim_status_changes h WHERE h.claim_id = c.id)::text AS history,
                        e.id AS evidence_id, e.source_id, src.name AS source_name, src.kind AS source_kind, src.reliability AS source_reliability,
-                       e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at AS evidence_created_at, e.created_by AS evidence_created_by
+                       e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at AS evidence_created_at, e.created_by AS evidence_created_by,
+                       array_to_string(e.via_source_ids, ',') AS via_source_ids, {EvidenceStore.ViaSources} AS via_sources
                 FROM claims c
                 LEFT JOIN evidence e ON e.claim_id = c.id
                 LEFT JOIN sources src ON src.id = e.source_id
@@ -261,6 +262,8 @@ public static class Exports
         public short? Credibility { get; init; }
         public DateTime? EvidenceCreatedAt { get; init; }
         public string? EvidenceCreatedBy { get; init; }
+        public string? ViaSourceIds { get; init; }
+        public string? ViaSources { get; init; }
 
         public ClaimLine ToLine(IReadOnlyList<EvidenceItem> evidence) => new(
             Id, ExternalId, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
@@ -269,7 +272,8 @@ public static class Exports
 
         public EvidenceItem? Link() => EvidenceId is { } id
             ? new EvidenceRow(id, Id, SourceId!.Value, SourceName!, SourceKind!, SourceReliability!, Stance!, Quote, Url, PublishedAt, Note,
-                Credibility!.Value, EvidenceCreatedAt!.Value, EvidenceCreatedBy).ToItem()
+                Credibility!.Value, EvidenceCreatedAt!.Value, EvidenceCreatedBy, ViaSourceIds!,
+                ViaSourceIds!.Length == 0 ? SourceId!.Value : Guid.Parse(ViaSourceIds[(ViaSourceIds.LastIndexOf(',') + 1)..]), ViaSources).ToItem()
             : null;
     }
 

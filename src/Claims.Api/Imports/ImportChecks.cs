@@ -27,7 +27,7 @@ internal sealed record SourceRef(Guid? Id, string? ExternalId, string? Name, Sou
 
 internal sealed record EvidenceDraft(
     Guid Id, SourceRef Source, Stance Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy,
-    string Field);
+    string Field, IReadOnlyList<SourceRef> Via);
 
 internal sealed record HistoryDraft(Guid Id, ClaimStatus? From, ClaimStatus To, string? Note, DateTime ChangedAt, string? ChangedBy);
 
@@ -65,7 +65,8 @@ internal sealed class ImportChecks(IValidator<CreateClaimRequest> claims, IValid
         var placeholder = Guid.NewGuid();
         var request = new CreateClaimRequest(item.Statement, item.Summary, item.Language, item.Tags, item.FirstReportedOn,
             [.. evidence.Select(e => e is null ? null! : new EvidenceRequest(
-                e.SourceId ?? e.Source?.Id ?? (e.Source is null ? null : placeholder), e.Stance, e.Quote, e.Url, e.PublishedAt, e.Note, e.Credibility))]);
+                e.SourceId ?? e.Source?.Id ?? (e.Source is null ? null : placeholder), e.Stance, e.Quote, e.Url, e.PublishedAt, e.Note, e.Credibility,
+                e.ViaSourceIds ?? e.Via?.Select(v => v?.Id ?? Guid.NewGuid()).ToList()))]);
         foreach (var failure in claims.Validate(request).Errors)
         {
             Add(failure.PropertyName, failure.ErrorMessage);
@@ -92,6 +93,11 @@ internal sealed class ImportChecks(IValidator<CreateClaimRequest> claims, IValid
             }
 
             Key($"evidence[{i}].source.externalId", source.ExternalId, Add);
+        }
+
+        for (var i = 0; i < evidence.Count; i++)
+        {
+            CheckVia(evidence[i], $"evidence[{i}]", Add);
         }
 
         if (item.Id == Guid.Empty)
@@ -149,7 +155,7 @@ internal sealed class ImportChecks(IValidator<CreateClaimRequest> claims, IValid
                     e.SourceId is not null ? "sourceId" : s.Id is not null ? "source.id" : "source.externalId")
                 : new SourceRef(e.SourceId, null, null, null, Reliability.F, "sourceId"),
             e.Stance!.Value, e.Quote, e.Url, e.PublishedAt?.UtcDateTime, e.Note, (short)(e.Credibility ?? 6),
-            e.CreatedAt?.UtcDateTime ?? createdAt, e.CreatedBy ?? createdBy, $"evidence[{i}]")).ToArray();
+            e.CreatedAt?.UtcDateTime ?? createdAt, e.CreatedBy ?? createdBy, $"evidence[{i}]", Via(e))).ToArray();
         var history = item.History is { Count: > 0 } given
             ? given.Select(h => new HistoryDraft(h.Id ?? Guid.CreateVersion7(), h.FromStatus, h.ToStatus!.Value, h.Note, h.ChangedAt?.UtcDateTime ?? createdAt, h.ChangedBy ?? author)).ToArray()
             : status == ClaimStatus.Unverified
@@ -161,6 +167,45 @@ internal sealed class ImportChecks(IValidator<CreateClaimRequest> claims, IValid
             line, item.Id ?? Guid.CreateVersion7(), item.Id is not null, externalId, stored, status, item.StatusNote, createdAt, updatedAt, item.Version ?? 1, createdBy,
             fileSimilarity ? SimilarityKeys.For(stored.Statement!) : null, drafts, history), []);
     }
+
+    /// <summary>A chain given as objects (via), as ids (viaSourceIds), or as both when they agree.</summary>
+    private void CheckVia(ImportEvidence? item, string field, Action<string?, string> add)
+    {
+        if (item?.Via is not { } via)
+        {
+            return;
+        }
+
+        if (item.ViaSourceIds is { } ids && (ids.Count != via.Count || ids.Where((id, j) => via[j]?.Id is { } given && given != id).Any()))
+        {
+            add($"{field}.via", "Differs from viaSourceIds: give the chain once, or the same sources in both.");
+        }
+
+        for (var j = 0; j < via.Count; j++)
+        {
+            if (via[j] is not { } source)
+            {
+                add($"{field}.via[{j}]", "Must be a source: its id, externalId, or name and kind.");
+                continue;
+            }
+
+            if (source.Id is null && source.ExternalId is null || source.Name is not null || source.Kind is not null)
+            {
+                foreach (var failure in sources.Validate(new SourceRequest(source.Name, source.Kind, null, null, source.Reliability)).Errors)
+                {
+                    add($"{field}.via[{j}].{failure.PropertyName}", failure.ErrorMessage);
+                }
+            }
+
+            Key($"{field}.via[{j}].externalId", source.ExternalId, add);
+        }
+    }
+
+    /// <summary>Each source of a checked chain, as the writer matches it.</summary>
+    private static SourceRef[] Via(ImportEvidence item) => item.Via is { } via
+        ? [.. via.Select((v, j) => new SourceRef(item.ViaSourceIds?[j] ?? v.Id, v.ExternalId, v.Name?.Trim(), v.Kind, v.Reliability ?? Reliability.F,
+            v.Id is not null || item.ViaSourceIds is not null ? $"via[{j}].id" : $"via[{j}].externalId"))]
+        : [.. (item.ViaSourceIds ?? []).Select((id, j) => new SourceRef(id, null, null, null, Reliability.F, $"viaSourceIds[{j}]"))];
 
     /// <summary>
     /// The key of a claim that came with neither id nor externalId: its language and statement, so

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Sources;
@@ -62,7 +63,8 @@ public sealed record ImportJob(
 /// <summary>
 /// One NDJSON line: a claim as the NDJSON export writes it (GET /claims with Accept:
 /// application/x-ndjson), every member optional but statement. Members the export writes and an
-/// import has no use for (evidence claimId) are accepted and ignored.
+/// import has no use for (evidence claimId and originSourceId, the claim's independentOrigins and
+/// origins) are accepted and ignored.
 /// </summary>
 public sealed record ImportLine(
     Guid? Id,
@@ -79,7 +81,9 @@ public sealed record ImportLine(
     int? Version,
     string? CreatedBy,
     IReadOnlyList<ImportEvidence>? Evidence,
-    IReadOnlyList<ImportStatusChange>? History);
+    IReadOnlyList<ImportStatusChange>? History,
+    [property: Description("Written by the export of GET /claims/{id}'s answer; derived, so ignored.")] JsonElement? IndependentOrigins = null,
+    [property: Description("Written by the export of GET /claims/{id}'s answer; derived, so ignored.")] JsonElement? Origins = null);
 
 /// <summary>An evidence item of an imported claim: its source by id, externalId, or name and kind.</summary>
 public sealed record ImportEvidence(
@@ -94,7 +98,10 @@ public sealed record ImportEvidence(
     string? Note,
     int? Credibility,
     DateTimeOffset? CreatedAt,
-    string? CreatedBy);
+    string? CreatedBy,
+    [property: Description("The sources the quoted source relays, nearest first, by id; each must exist or be described in via.")] IReadOnlyList<Guid>? ViaSourceIds = null,
+    [property: Description("The same chain as objects, as the export writes it, each matched like source (id, externalId, or name and kind) and created when none matches.")] IReadOnlyList<ImportSource>? Via = null,
+    [property: Description("Written by the export; derived from the chain, so ignored.")] Guid? OriginSourceId = null);
 
 /// <summary>The source of an imported evidence item; created with these fields when none matches.</summary>
 public sealed record ImportSource(Guid? Id, string? ExternalId, string? Name, SourceKind? Kind, Reliability? Reliability);

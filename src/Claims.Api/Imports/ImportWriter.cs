@@ -69,6 +69,7 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
 
             var errors = new List<(int Line, string Field, string Message)>();
             var sources = new EvidenceSource[draft.Evidence.Count];
+            var chains = new EvidenceSource[draft.Evidence.Count][];
             // What a line would add is kept aside until the line is known to be written: a
             // rejected line creates no source and reserves no id.
             var lineSources = new List<NewSource>();
@@ -82,18 +83,34 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
                     errors.Add((draft.Line, $"{item.Field}.id", $"The evidence id {item.Id} is taken by another evidence item."));
                 }
 
-                if (Resolve(item.Source, found, now, lineSources) is { } source)
+                foreach (var (named, j) in item.Via.Select((v, j) => (v, j)).Prepend((item.Source, -1)))
                 {
-                    sources[i] = source;
+                    if (Resolve(named, found, now, lineSources) is not { } source)
+                    {
+                        // A spreadsheet's user looks for the row and column; an NDJSON line's, for the JSON path.
+                        errors.Add((draft.EvidenceLines?[i] ?? draft.Line,
+                            draft.EvidenceLines is null ? $"{item.Field}.{named.NamedBy}" : CsvRows.ColumnOf(named.NamedBy) ?? named.NamedBy,
+                            named.Id is { } id
+                            ? $"There is no source with id {id}; give its name and kind as well to create it."
+                            : $"There is no source with externalId '{named.ExternalId}'; give its name and kind as well to create it."));
+                    }
+                    else if (j < 0)
+                    {
+                        sources[i] = source;
+                    }
+                    else
+                    {
+                        (chains[i] ??= new EvidenceSource[item.Via.Count])[j] = source;
+                    }
                 }
-                else
+
+                // Matched by name or externalId, a chain can name the quoted source, or one
+                // source twice, which ids alone would have shown.
+                var chain = chains[i] ?? [];
+                if (sources[i] is { } quoted && chain.All(c => c is not null)
+                    && (chain.Any(c => c.Id == quoted.Id) || chain.DistinctBy(c => c.Id).Count() < chain.Length))
                 {
-                    // A spreadsheet's user looks for the row and column; an NDJSON line's, for the JSON path.
-                    errors.Add((draft.EvidenceLines?[i] ?? draft.Line,
-                        draft.EvidenceLines is null ? $"{item.Field}.{item.Source.NamedBy}" : CsvRows.ColumnOf(item.Source.NamedBy) ?? item.Source.NamedBy,
-                        item.Source.Id is { } id
-                        ? $"There is no source with id {id}; give its name and kind as well to create it."
-                        : $"There is no source with externalId '{item.Source.ExternalId}'; give its name and kind as well to create it."));
+                    errors.Add((draft.Line, $"{item.Field}.via", "A chain names each source once, and not the quoted source itself."));
                 }
             }
 
@@ -126,8 +143,15 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
                 _claimExternalIds[draft.ExternalId] = draft.Id;
             }
 
-            created.Add(draft with { Evidence = [.. draft.Evidence.Select((e, i) => e with { Source = e.Source with { Id = sources[i].Id } })] });
-            _resolved.Add(draft.Id, sources);
+            created.Add(draft with
+            {
+                Evidence = [.. draft.Evidence.Select((e, i) => e with
+                {
+                    Source = e.Source with { Id = sources[i].Id },
+                    Via = [.. e.Via.Select((v, j) => v with { Id = chains[i][j].Id })],
+                })],
+            });
+            _resolved.Add(draft.Id, (sources, chains));
         }
 
         var unchanged = reports.Count(r => r.Outcome == "unchanged");
@@ -185,8 +209,8 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
         return new BatchOutcome(created.Count, unchanged, rejected, newSources.Count);
     }
 
-    // The sources of each created claim's evidence, for its events.
-    private readonly Dictionary<Guid, EvidenceSource[]> _resolved = [];
+    // The sources of each created claim's evidence and their chains, for its events.
+    private readonly Dictionary<Guid, (EvidenceSource[] Sources, EvidenceSource[][] Chains)> _resolved = [];
 
     private sealed record Found(
         Dictionary<Guid, EvidenceSource> SourcesById, Dictionary<string, EvidenceSource> SourcesByExternalId, Dictionary<string, EvidenceSource> SourcesByNameKey,
@@ -199,7 +223,7 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
     /// <summary>One round trip: the sources, claims, evidence and history ids the batch names that exist already.</summary>
     private async Task<Found> LookUpAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<ClaimDraft> drafts, CancellationToken ct)
     {
-        var refs = drafts.SelectMany(d => d.Evidence).Select(e => e.Source).ToList();
+        var refs = drafts.SelectMany(d => d.Evidence).SelectMany(e => e.Via.Prepend(e.Source)).ToList();
         var sourceIds = refs.Where(r => r.Id is { } id && !_byId.ContainsKey(id)).Select(r => r.Id!.Value).Distinct().ToArray();
         // Every way a reference names its source is looked up, since each is tried in turn when the one before finds nothing.
         var sourceExternalIds = refs.Where(r => r.ExternalId is { } x && !_byExternalId.ContainsKey(x)).Select(r => r.ExternalId!).Distinct().ToArray();
@@ -356,9 +380,10 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
         changes.AddRange(sources.Select(s => new NewEvent(EventType.SourceCreated, s.Source.Id, null, s.Source)));
         foreach (var draft in created)
         {
-            var cited = _resolved[draft.Id];
+            var (cited, chains) = _resolved[draft.Id];
             var items = draft.Evidence.Select((e, i) => new EvidenceItem(
-                e.Id, draft.Id, cited[i], e.Stance, e.Quote, e.Url, e.PublishedAt, e.Note, e.Credibility, e.CreatedAt, e.CreatedBy)).ToList();
+                e.Id, draft.Id, cited[i], e.Stance, e.Quote, e.Url, e.PublishedAt, e.Note, e.Credibility, e.CreatedAt, e.CreatedBy,
+                [.. (chains[i] ?? []).Select(c => c.Id)], chains[i] ?? [], chains[i] is { Length: > 0 } chain ? chain[^1].Id : cited[i].Id)).ToList();
             var f = draft.Fields;
             var claim = new Claim(draft.Id, f.Statement!, f.Summary, f.Language!, f.Tags!, f.FirstReportedOn, draft.Status, draft.StatusNote,
                 draft.CreatedAt, draft.UpdatedAt, draft.Version, draft.CreatedBy, items);
@@ -457,7 +482,7 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
         }
 
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_at, created_by) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_at, created_by, via_source_ids) FROM STDIN (FORMAT BINARY)", ct);
         copy.Timeout = BatchTimeout;
         foreach (var c in claims)
         {
@@ -483,6 +508,7 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
                 await copy.WriteAsync(e.Credibility, NpgsqlDbType.Smallint, ct);
                 await copy.WriteAsync(e.CreatedAt, NpgsqlDbType.TimestampTz, ct);
                 await WriteNullableAsync(copy, e.CreatedBy, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(e.Via.Select(v => v.Id!.Value).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
             }
         }
 

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Claims.Api.Claims;
 using Claims.Api.Evidence;
 using Claims.Api.Json;
+using Claims.Api.Provenance;
 using Claims.Api.Sources;
+using Claims.Api.Sources.Relations;
 using Dapper;
 using Npgsql;
 
@@ -17,7 +19,9 @@ public static class SeedStory
 {
     public sealed record Counts(int Sources, int Claims, int Evidence);
 
-    private sealed record SeedFile(string? Story, IReadOnlyList<SeedSource> Sources, IReadOnlyList<SeedClaim> Claims);
+    private sealed record SeedFile(string? Story, IReadOnlyList<SeedSource> Sources, IReadOnlyList<SeedClaim> Claims, IReadOnlyList<SeedRelation>? Relations);
+
+    private sealed record SeedRelation(Guid Id, Guid SourceId, SourceRelationKind Kind, Guid RelatedSourceId);
 
     /// <summary>Recorded as the author of what the story adds.</summary>
     public const string Author = "seed-story";
@@ -28,7 +32,7 @@ public static class SeedStory
         Guid Id, string Statement, string? Summary, string Language, string[] Tags, DateOnly? FirstReportedOn,
         ClaimStatus Status, string? StatusNote, IReadOnlyList<SeedEvidence> Evidence);
 
-    private sealed record SeedEvidence(Guid Id, Guid SourceId, Stance Stance, string? Quote, string? Url, string? Note, int Credibility);
+    private sealed record SeedEvidence(Guid Id, Guid SourceId, Stance Stance, string? Quote, string? Url, string? Note, int Credibility, IReadOnlyList<Guid>? ViaSourceIds);
 
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "seeds", "seed-story.json");
 
@@ -108,9 +112,11 @@ public static class SeedStory
         var evidence = story.Claims.SelectMany(c => c.Evidence.Select(e => (ClaimId: c.Id, Item: e))).ToArray();
         var evidenceCount = await connection.ExecuteAsync(new CommandDefinition(
             """
-            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, note, credibility, created_by)
-            SELECT *, @author FROM unnest(@ids::uuid[], @claimIds::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[],
-                                 @urls::text[], @notes::text[], @credibilities::smallint[])
+            INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, note, credibility, via_source_ids, created_by)
+            SELECT e.id, e.claim_id, e.source_id, e.stance, e.quote, e.url, e.note, e.credibility, string_to_array(e.via, ',')::uuid[], @author
+            FROM unnest(@ids::uuid[], @claimIds::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[],
+                        @urls::text[], @notes::text[], @credibilities::smallint[], @vias::text[])
+                 AS e (id, claim_id, source_id, stance, quote, url, note, credibility, via)
             ON CONFLICT (id) DO NOTHING
             """,
             new
@@ -123,9 +129,29 @@ public static class SeedStory
                 urls = evidence.Select(e => e.Item.Url).ToArray(),
                 notes = evidence.Select(e => e.Item.Note).ToArray(),
                 credibilities = evidence.Select(e => (short)e.Item.Credibility).ToArray(),
+                vias = evidence.Select(e => string.Join(',', e.Item.ViaSourceIds ?? [])).ToArray(),
                 author = Author,
             },
             transaction, cancellationToken: ct));
+
+        // Who is one with whom (Lloyd Austin and the US government) and who relays whom.
+        var relations = story.Relations ?? [];
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO source_relations (id, source_id, related_source_id, kind, created_by)
+            SELECT *, @author FROM unnest(@ids::uuid[], @sourceIds::uuid[], @relatedIds::uuid[], @kinds::text[])
+            ON CONFLICT DO NOTHING
+            """,
+            new
+            {
+                ids = relations.Select(r => r.Id).ToArray(),
+                sourceIds = relations.Select(r => r.SourceId).ToArray(),
+                relatedIds = relations.Select(r => r.RelatedSourceId).ToArray(),
+                kinds = relations.Select(r => r.Kind.ToName()).ToArray(),
+                author = Author,
+            },
+            transaction, cancellationToken: ct));
+        await SourceGroups.RegroupAsync(connection, transaction, [.. relations.SelectMany(r => new[] { r.SourceId, r.RelatedSourceId })], ct);
 
         await transaction.CommitAsync(ct);
         return new Counts(sources, claims, evidenceCount);

@@ -8,6 +8,7 @@ using Claims.Api.Exports;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
+using Claims.Api.Provenance;
 using Claims.Api.Validation;
 using Dapper;
 using FluentValidation;
@@ -218,6 +219,9 @@ public static class SourcesApi
             (connection, fields, version) => WriteAsync(connection, id, fields, version, events, Caller.Name(http.User), ct),
             ct);
 
+    // Evidence that names the source @id in its chain, through the partial index on chains.
+    private const string ChainsCiting = "SELECT 1 FROM evidence WHERE via_source_ids <> '{}' AND via_source_ids @> ARRAY[@id]::uuid[]";
+
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteSource(Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "source", out var ifMatch, out var refusal))
@@ -230,22 +234,41 @@ public static class SourcesApi
         await using var commit = Commit.For(transaction, ct);
         // One statement (and its event), then the COMMIT. The delete decides on the row as it is when it runs;
         // the version and count beside it only explain a refusal, and the foreign key still
-        // guards against evidence that a concurrent transaction adds.
-        var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted)>(new CommandDefinition(
-            """
+        // guards against evidence that a concurrent transaction adds. Chains have no foreign key:
+        // evidence that names the source in its chain counts as citing it, and is looked for again
+        // once the row is deleted (see below). The sources one with it lose their link through it,
+        // so their groups are recomputed.
+        var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted, Guid[] Neighbours)>(new CommandDefinition(
+            $"""
             WITH removed AS (
                 DELETE FROM sources
                 WHERE id = @id AND version = @Version
                   AND NOT EXISTS (SELECT 1 FROM evidence WHERE source_id = @id)
+                  AND NOT EXISTS ({ChainsCiting})
                 RETURNING id)
             SELECT (SELECT version FROM sources WHERE id = @id),
-                   (SELECT count(*) FROM evidence WHERE source_id = @id),
-                   EXISTS (SELECT 1 FROM removed)
+                   (SELECT count(*) FROM evidence WHERE source_id = @id) + (SELECT count(*) FROM ({ChainsCiting}) chains),
+                   EXISTS (SELECT 1 FROM removed),
+                   ARRAY(SELECT CASE WHEN r.source_id = @id THEN r.related_source_id ELSE r.source_id END
+                         FROM source_relations r
+                         WHERE (r.source_id = @id OR r.related_source_id = @id) AND r.kind IN {SourceGroups.JoiningKinds})
             """,
             new { id, ifMatch.Version }, transaction, cancellationToken: ct));
 
         if (outcome.Deleted)
         {
+            // A chain naming the source, added by a transaction that held it (FOR KEY SHARE) while
+            // the delete waited, was not in the delete's snapshot; this statement's sees it.
+            var chains = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT count(*) FROM ({ChainsCiting}) chains", new { id }, transaction, cancellationToken: ct));
+            if (chains > 0)
+            {
+                // Not committed: disposing the commit rolls the delete back.
+                return ProblemTypes.SourceStillCited.Result(
+                    $"{chains} evidence item(s) still name source {id} in their chains. Remove them from their claims first.");
+            }
+
+            await SourceGroups.RegroupAsync(connection, transaction, outcome.Neighbours, ct);
             await events.AppendAsync(commit, Caller.Name(http.User), new NewEvent(EventType.SourceDeleted, id, null, new Tombstone(id)), ct);
             await commit.RunAsync();
             return TypedResults.NoContent();
@@ -262,7 +285,7 @@ public static class SourcesApi
         }
 
         return ProblemTypes.SourceStillCited.Result(
-            $"{outcome.Citations} evidence item(s) still refer to source {id}. Remove them from their claims first.");
+            $"{outcome.Citations} evidence item(s) still refer to source {id}, as the quoted source or in their chains. Remove them from their claims first.");
     }
 
     /// <summary>

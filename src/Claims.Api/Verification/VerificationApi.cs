@@ -6,18 +6,21 @@ using Claims.Api.Events;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.OpenApi;
+using Claims.Api.Provenance;
 using Claims.Api.Validation;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Claims.Api.Verification;
 
 public static class VerificationApi
 {
-    // The counts come from one index range scan on evidence (claim_id).
+    // The counts come from one index range scan on evidence (claim_id), and the origins' from a
+    // key look-up per item in the (small) table of grouped sources.
     private const string StatusSql =
-        """
+        $"""
         SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.*
         FROM claims c
         CROSS JOIN LATERAL (
@@ -25,8 +28,9 @@ public static class VerificationApi
                    count(*) FILTER (WHERE e.stance = 'supports')::int AS supports,
                    count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes,
                    count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify,
-                   count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions
-            FROM evidence e WHERE e.claim_id = c.id) n
+                   count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions,
+                   {Origins.CountColumns}
+            FROM evidence e {Origins.CountJoin} WHERE e.claim_id = c.id) n
         """;
 
     public static RouteGroupBuilder MapVerification(this IEndpointRouteBuilder app)
@@ -43,11 +47,11 @@ public static class VerificationApi
 
         group.MapGet("/status", GetStatus).WithName(nameof(GetStatus)).Allow(Role.Reader).AnswerNotModified()
             .WithSummary("Read a claim's verification status")
-            .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, and the evidence count per stance. Its ETag changes exactly when status, note or evidence counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
+            .WithDescription("The small answer for HTTP clients that poll: status, note, when it last changed, the evidence count per stance, and the number of independent origins per stance. Its ETag changes exactly when status, note, evidence counts or origin counts do; send it back in If-None-Match to get 304 with no body while nothing changed.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/status", ChangeStatus).WithName(nameof(ChangeStatus)).Allow(Role.Editor).RequireIfMatch()
             .WithSummary("Move a claim to another verification status")
-            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence (409 otherwise). Setting the current status again changes nothing; with a different note it is 409, showing what is stored. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
+            .WithDescription("Records the change and its note in the claim's history in the same transaction. confirmed, disputed, false and inconclusive need a note; confirmed needs 'supports' evidence and false needs 'refutes' evidence, from an origin independent of the claim's asserters unless Claims:IndependentOrigins is off (409 otherwise, naming the evidence that did not count). Setting the current status again changes nothing; with a different note it is 409, showing what is stored. Needs If-Match with the claim's ETag or the status answer's ETag: 428 without it, 412 if the claim has changed since.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/history", GetHistory).WithName(nameof(GetHistory)).Allow(Role.Reader)
@@ -57,7 +61,7 @@ public static class VerificationApi
         return group;
     }
 
-    public static Ok<StatusRules> GetStatusRules() => TypedResults.Ok(Verdicts.All);
+    public static Ok<StatusRules> GetStatusRules(IOptions<ClaimsOptions> options) => TypedResults.Ok(Verdicts.For(options.Value.IndependentOrigins));
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> GetStatus(
         Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
@@ -89,7 +93,7 @@ public static class VerificationApi
     }
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> ChangeStatus(
-        Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
+        Guid id, StatusChangeRequest request, HttpContext http, NpgsqlDataSource db, EventLog events, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim's status", out var ifMatch, out var refusal))
         {
@@ -104,16 +108,24 @@ public static class VerificationApi
             await using var commit = Commit.For(transaction, ct);
 
             // The row lock makes concurrent changes of one claim (and evidence changes, which update
-            // it) queue up. The counts are read by a second statement, after the lock is held, so
-            // that they see what the previous holder committed. The time of the change is taken
-            // then too, so that the change and its event can go in one round trip. All three go in one.
+            // it) queue up. The counts and the items the verdict rules weigh are read by later
+            // statements, after the lock is held, so that they see what the previous holder
+            // committed. The time of the change is taken then too, so that the change and its
+            // event can go in one round trip. All four go in one.
             StatusRow? current;
+            List<TracedEvidence> weighed;
             DateTime now;
             await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"SELECT 1 FROM claims WHERE id = @id FOR UPDATE; {StatusSql} WHERE c.id = @id; SELECT clock_timestamp();", new { id }, transaction, cancellationToken: ct)))
+                $"""
+                SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
+                {StatusSql} WHERE c.id = @id;
+                {Origins.TracedSql} AND e.stance IN ('asserts', 'supports', 'refutes');
+                SELECT clock_timestamp();
+                """, new { id }, transaction, cancellationToken: ct)))
             {
                 await read.ReadAsync<int>();
                 current = await read.ReadSingleOrDefaultAsync<StatusRow>();
+                weighed = [.. await read.ReadAsync<TracedEvidence>()];
                 now = await read.ReadSingleAsync<DateTime>();
             }
 
@@ -146,7 +158,7 @@ public static class VerificationApi
                 return TypedResults.Ok(view);
             }
 
-            if (Verdicts.MissingEvidence(target, view.EvidenceCounts) is { } refusal)
+            if (Verdicts.MissingEvidence(target, weighed, options.Value.IndependentOrigins) is { } refusal)
             {
                 return refusal;
             }

@@ -1,4 +1,5 @@
 using Claims.Api.Claims;
+using Claims.Api.Evidence;
 using Claims.Api.OpenApi;
 
 namespace Claims.Api.Verification;
@@ -9,7 +10,7 @@ internal sealed class VerificationExamples : IOpenApiExamples
     public void Register(OpenApiExampleRegistry examples)
     {
         var inReview = new ClaimStatusView(
-            ClaimExamples.TrainingClaimId, ClaimStatus.InReview, ClaimExamples.InReviewNote, ClaimExamples.Reviewed, new EvidenceCounts(1, 0, 0, 0, 0));
+            ClaimExamples.TrainingClaimId, ClaimStatus.InReview, ClaimExamples.InReviewNote, ClaimExamples.Reviewed, new EvidenceCounts(1, 0, 0, 0, 0), new EvidenceCounts(1, 0, 0, 0, 0));
         examples
             .Add(new StatusChangeRequest(ClaimStatus.InReview, ClaimExamples.InReviewNote))
             .Add(inReview)

@@ -424,8 +424,10 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
             statement = Story.Deserted,
             evidence = new[] { Story.Evidence(source.Id(), "asserts", "18 soldiers deserted") },
         })).ReadJsonAsync(HttpStatusCode.Created);
+        var hromadske = await (await otherReporter.PostAsJsonAsync("/sources", new { name = "Hromadske", kind = "outlet", reliability = "C" }))
+            .ReadJsonAsync(HttpStatusCode.Created);
         var added = await (await otherReporter.PostAsJsonAsync($"/claims/{claim.Id()}/evidence",
-            Story.Evidence(source.Id(), "supports", "there is evidence"))).ReadJsonAsync(HttpStatusCode.Created);
+            Story.Evidence(hromadske.Id(), "supports", "there is evidence"))).ReadJsonAsync(HttpStatusCode.Created);
         await (await otherReporter.PutAsJsonAsync($"/sources/{source.Id()}", new { name = "Suspilne", kind = "outlet", reliability = "B" }))
             .ReadJsonAsync(HttpStatusCode.OK);
         await editor.SetStatusAsync(claim.Id(), "confirmed", "Suspilne and Hromadske both report it.");

@@ -48,6 +48,9 @@ public sealed partial class DeskTourTests : IClassFixture<DeskBrowser>
         var makesIt = page.GetByRole(AriaRole.Region, new() { Name = "Makes the claim" });
         await Expect(makesIt.GetByRole(AriaRole.Link, new() { Name = "Suspilne", Exact = true })).ToBeVisibleAsync();
         await Expect(makesIt).ToContainTextAsync("reliability C: fairly reliable");
+        // Two outlets and the sources they relay: three assertions, one origin.
+        await Expect(makesIt.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Makes the claim (3 · 1 independent origin)");
+        await Expect(makesIt.GetByText("relaying Anonymous sources cited by Suspilne and Hromadske")).ToHaveCountAsync(2);
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Could not verify" })).ToContainTextAsync("Business Insider");
         await page.SaveScreenshotAsync("03-claim");
 
@@ -87,7 +90,7 @@ public sealed partial class DeskTourTests : IClassFixture<DeskBrowser>
         // Try to confirm: the page says why not before anything is sent.
         await page.GetByLabel("New status").SelectOptionAsync(new SelectOptionValue { Label = "Confirmed" });
         await page.GetByLabel("Note", new() { Exact = true }).FillAsync("Two outlets report it independently.");
-        await Expect(page.GetByText("Confirming needs a note saying why and at least one evidence item whose stance is 'supports'.")).ToBeVisibleAsync();
+        await Expect(page.GetByText("Confirming needs a note saying why and at least one 'supports' evidence item whose origin is independent of the claim's asserters: not a source that asserts it, nor one affiliated with or derived from such a source.")).ToBeVisibleAsync();
         await Expect(page.GetByText("This claim has no evidence whose stance is “Supports” yet: add it under Evidence first.")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Change status" })).ToBeDisabledAsync();
         await page.SaveScreenshotAsync("05-confirm-explained");

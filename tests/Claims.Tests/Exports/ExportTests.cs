@@ -39,12 +39,15 @@ public sealed class ExportTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal([first, third, second], lines.Select(l => JsonDocument.Parse(l).RootElement.Id()));
         foreach (var line in lines)
         {
-            // The claim as GET /claims/{id} gives it, with its externalId and its history beside it.
+            // The claim as GET /claims/{id} gives it, with its externalId and its history beside it,
+            // and without the origins, which are derived from relations when read.
             var node = JsonNode.Parse(line)!.AsObject();
             var id = Guid.Parse(node["id"]!.GetValue<string>());
             var history = node["history"];
             Assert.True(node.Remove("history") && node.Remove("externalId"), line);
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(await _client.GetStringAsync($"/claims/{id}")), node), line);
+            var read = JsonNode.Parse(await _client.GetStringAsync($"/claims/{id}"))!.AsObject();
+            Assert.True(read.Remove("independentOrigins") && read.Remove("origins"));
+            Assert.True(JsonNode.DeepEquals(read, node), line);
             var expected = (await _client.GetFromJsonAsync<JsonElement>($"/claims/{id}/history?limit=100")).GetProperty("items").GetRawText();
             Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), history), $"history of {id}:\n  export: {history?.ToJsonString()}\n  API:    {expected}");
         }
@@ -278,6 +281,8 @@ public sealed class ExportTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     /// <summary>Waits, at most 10 s, until the claims export's statement is running (or none is); whether it came to that.</summary>
+    // By a part of the claims export's statement within the first 1,024 bytes that
+    // pg_stat_activity keeps of a query (track_activity_query_size).
     private async Task<bool> ExportRunningAsync(bool expected)
     {
         await using var connection = new NpgsqlConnection(api.ConnectionString);
@@ -287,7 +292,7 @@ public sealed class ExportTests(ApiFactory api) : IClassFixture<ApiFactory>
             await using var command = new NpgsqlCommand(
                 """
                 SELECT count(*) FROM pg_stat_activity
-                WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%LEFT JOIN evidence e ON e.claim_id = c.id%'
+                WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%FROM claim_status_changes h WHERE h.claim_id = c.id%'
                   AND datname = current_database()
                 """, connection);
             var running = (long)(await command.ExecuteScalarAsync())! > 0;

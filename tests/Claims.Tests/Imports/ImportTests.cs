@@ -383,6 +383,56 @@ public sealed class ImportTests(ImportTests.SeededApi api) : IClassFixture<Impor
     }
 
     [Fact]
+    public async Task AChainIsImportedWithItsSourcesFoundOrCreatedAndAnUnknownIdInItRejectsTheLine()
+    {
+        var tag = NewTag();
+        var suspilne = await _client.SourceAsync($"Suspilne {tag}", "outlet", "C");
+        var lines = string.Join("\n",
+            Line(new
+            {
+                externalId = $"{tag}-1", statement = $"Soldiers deserted ({tag}).", tags = new[] { tag },
+                evidence = new[]
+                {
+                    new
+                    {
+                        source = new { name = $"Business Insider {tag}", kind = "outlet" }, stance = "mentions",
+                        via = new object[] { new { id = suspilne }, new { name = $"Anonymous military sources {tag}", kind = "anonymous", reliability = "F" } },
+                    },
+                },
+            }),
+            Line(new
+            {
+                externalId = $"{tag}-2", statement = $"Soldiers were caught ({tag}).", tags = new[] { tag },
+                evidence = new[] { new { sourceId = suspilne, stance = "asserts", viaSourceIds = new[] { Guid.Empty } } },
+            }),
+            Line(new
+            {
+                externalId = $"{tag}-3", statement = $"Soldiers were sent home ({tag}).", tags = new[] { tag },
+                evidence = new[] { new { sourceId = suspilne, stance = "asserts", viaSourceIds = new[] { suspilne } } },
+            }));
+        var unknown = Guid.NewGuid();
+        var fourth = Line(new
+        {
+            externalId = $"{tag}-4", statement = $"Soldiers were moved ({tag}).", tags = new[] { tag },
+            evidence = new[] { new { sourceId = suspilne, stance = "asserts", viaSourceIds = new[] { unknown } } },
+        });
+
+        var job = await ImportAsync(_client, lines + "\n" + fourth, Ndjson);
+
+        Assert.Equal((1, 3, 2), (job.GetProperty("written").GetInt32(), job.GetProperty("rejected").GetInt32(), job.GetProperty("sourcesCreated").GetInt32()));
+        Assert.Equal(
+            [(2, "evidence[0].viaSourceIds[0]", "Must be the id of an existing source."),
+             (3, "evidence[0].viaSourceIds", "The quoted source cannot relay itself: the chain holds the sources it relays."),
+             (4, "evidence[0].viaSourceIds[0]", $"There is no source with id {unknown}; give its name and kind as well to create it.")],
+            job.GetProperty("errors").EnumerateArray().Select(e => (e.GetProperty("line").GetInt32(), e.Str("field"), e.Str("message"))));
+        var claim = Assert.Single(await ClaimsTaggedAsync(tag));
+        var stored = await (await _client.GetAsync($"/claims/{claim.Id()}")).ReadJsonAsync(HttpStatusCode.OK);
+        var item = Assert.Single(stored.GetProperty("evidence").EnumerateArray());
+        Assert.Equal([$"Suspilne {tag}", $"Anonymous military sources {tag}"], item.GetProperty("via").EnumerateArray().Select(v => v.Str("name")));
+        Assert.Equal(item.GetProperty("via")[1].Id(), item.GetProperty("originSourceId").GetGuid());
+    }
+
+    [Fact]
     public async Task ACsvClaimKeepsAllFiftyEvidenceRowsWhenRowsWithoutASourceComeFirst()
     {
         var tag = NewTag();

@@ -77,11 +77,14 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
     [Fact]
     public async Task ConfirmingWithSupportingEvidenceRecordsStatusNoteAndEvidenceCounts()
     {
+        // The asserter is one source and the rest another: support from the asserter itself would
+        // not count (IndependentOriginsTests).
         var source = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
         var evidence = new List<object>();
         foreach (var (stance, count) in new[] { ("asserts", 1), ("supports", 2), ("refutes", 3), ("unable_to_verify", 4), ("mentions", 5) })
         {
-            evidence.AddRange(Enumerable.Range(0, count).Select(i => Story.Evidence(source, stance, $"report {i}")));
+            evidence.AddRange(Enumerable.Range(0, count).Select(i => Story.Evidence(stance == "asserts" ? source : hromadske, stance, $"report {i}")));
         }
 
         var claim = await _client.ClaimAsync(Story.Deserted, [.. evidence]);
@@ -94,6 +97,8 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal("confirmed", status.Str("status"));
         Assert.Equal("Two Ukrainian outlets and a second witness.", status.Str("note"));
         AssertCounts(status, asserts: 1, supports: 2, refutes: 3, unableToVerify: 4, mentions: 5);
+        var origins = status.GetProperty("independentOrigins");
+        Assert.Equal([1, 1, 1, 1, 1], new[] { "asserts", "supports", "refutes", "unableToVerify", "mentions" }.Select(n => origins.GetProperty(n).GetInt32()));
         var stored = await ClaimAsync(claim);
         Assert.Equal("confirmed", stored.Str("status"));
         Assert.Equal("Two Ukrainian outlets and a second witness.", stored.Str("statusNote"));
@@ -195,6 +200,8 @@ public sealed class VerificationTests(ApiFactory api) : IClassFixture<ApiFactory
         Assert.Equal([false, false, true, true, true, true], rules.Select(r => r.GetProperty("needsNote").GetBoolean()));
         Assert.Equal([null, null, "supports", null, "refutes", null], rules.Select(r => r.GetProperty("needsEvidence").GetString()));
         Assert.Contains("'supports'", rules[2].Str("rule"), StringComparison.Ordinal);
+        Assert.Equal([false, false, true, false, true, false], rules.Select(r => r.GetProperty("needsIndependentOrigin").GetBoolean()));
+        Assert.Contains("independent of the claim's asserters", rules[2].Str("rule"), StringComparison.Ordinal);
 
         // Each rule that names a stance is the one a PUT without that stance is refused by.
         var claim = await _client.ClaimAsync(Story.Training);

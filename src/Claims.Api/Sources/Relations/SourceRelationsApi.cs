@@ -4,6 +4,7 @@ using Claims.Api.Errors;
 using Claims.Api.Events;
 using Claims.Api.Http;
 using Claims.Api.Json;
+using Claims.Api.Provenance;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -101,6 +102,7 @@ public static class SourceRelationsApi
             WHERE r.id = @relationId
             """,
             new { relationId }, transaction, cancellationToken: ct))).ToRelation();
+        await SourceGroups.RegroupAsync(connection, transaction, [id, related], ct);
         await events.AppendAsync(commit, actor, new NewEvent(EventType.SourceRelationAdded, relation.Id, null, relation), ct);
         await commit.RunAsync();
         return TypedResults.Created($"/sources/{id}/relations/{relation.Id}", relation);
@@ -158,6 +160,7 @@ public static class SourceRelationsApi
             return Problems.NotFound("source relation", relationId);
         }
 
+        await SourceGroups.RegroupAsync(connection, transaction, [removed.SourceId, removed.RelatedSourceId], ct);
         await events.AppendAsync(commit, Caller.Name(http.User), new NewEvent(EventType.SourceRelationRemoved, removed.Id, null, removed), ct);
         await commit.RunAsync();
         return TypedResults.NoContent();

@@ -12,6 +12,8 @@ import { sourcePicker } from './source-picker.js';
 // The same for every claim: read once, and not tied to one page's life (a page left while it
 // loads would otherwise cancel it for the next).
 let rulesOnce = null;
+// unable_to_verify in the stances' vocabulary is unableToVerify in the counts' JSON.
+const camel = (name) => name.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase());
 const statusRules = () => (rulesOnce ??= get('/claims/status-rules').then((answer) => answer.rules).catch((error) => {
   rulesOnce = null;
   throw error;
@@ -141,8 +143,11 @@ export async function showClaim({ main, session, params, notify, signal, onLeave
     const groups = Object.entries(stances).map(([stance, words]) => {
       const items = state.claim.evidence.filter((item) => item.stance === stance);
       if (items.length === 0) return null;
+      // Items that relay one origin count once towards the verdict rules: say so where it differs.
+      const origins = state.claim.independentOrigins?.[camel(stance)] ?? items.length;
+      const counted = origins === items.length ? '' : ` · ${origins} independent ${origins === 1 ? 'origin' : 'origins'}`;
       return h('section', { class: `stance stance-${stance}`, 'aria-label': words },
-        h('h3', {}, `${words} (${items.length})`),
+        h('h3', {}, `${words} (${items.length}${counted})`),
         h('ul', { class: 'items' }, items.map(evidenceItem)));
     }).filter(Boolean);
     fill(evidenceList, groups.length ? groups : h('p', { class: 'empty' }, 'No evidence yet. Link the sources that made, supported, refuted or could not verify this claim.'));
@@ -178,6 +183,8 @@ export async function showClaim({ main, session, params, notify, signal, onLeave
       h('p', { class: 'source-line' },
         h('a', { href: `/?source=${item.source.id}` }, item.source.name),
         h('span', { class: 'meta' }, ` ${kinds[item.source.kind] ?? item.source.kind} · reliability ${reliabilities[item.source.reliability] ?? item.source.reliability}`)),
+      item.via?.length ? h('p', { class: 'meta relay' }, 'relaying ', ...item.via.flatMap((source, index) => [
+        index ? ' → ' : null, h('a', { href: `/?source=${source.id}` }, source.name)]).filter(Boolean)) : null,
       item.quote ? h('blockquote', { dir: 'auto' }, item.quote) : null,
       h('p', { class: 'meta' },
         h('span', {}, `credibility ${credibilities[item.credibility] ?? item.credibility}`),

@@ -1,0 +1,49 @@
+using System.Data;
+using Dapper;
+
+namespace Claims.Api.Provenance;
+
+/// <summary>
+/// Keeps source_origin_groups in step with the relations that make sources one origin
+/// ('affiliated_with' and 'derived_from', either way, transitively). Run in the transaction of every
+/// write that adds or removes such a relation, or deletes a source that had one.
+/// </summary>
+internal static class SourceGroups
+{
+    /// <summary>The relation kinds that join two sources into one origin; 'cites' does not.</summary>
+    public const string JoiningKinds = "('affiliated_with', 'derived_from')";
+
+    // The lock queues regroupings one after another, and each statement of the batch reads what
+    // the previous holder committed: two relations added at once (A-B, B-C) end as one group.
+    private const string Sql =
+        $"""
+        SELECT pg_advisory_xact_lock(7274, 16);
+        WITH RECURSIVE reach (seed, source_id) AS (
+            SELECT seed, seed FROM unnest(@seeds::uuid[]) AS seed
+            UNION
+            SELECT reach.seed, CASE WHEN r.source_id = reach.source_id THEN r.related_source_id ELSE r.source_id END
+            FROM reach JOIN source_relations r ON reach.source_id IN (r.source_id, r.related_source_id)
+            WHERE r.kind IN {JoiningKinds}),
+        groups AS (
+            SELECT seed, min(source_id::text)::uuid AS group_id, count(*) AS size FROM reach GROUP BY seed),
+        members AS (
+            SELECT DISTINCT r.source_id, g.group_id, g.size FROM reach r JOIN groups g ON g.seed = r.seed),
+        alone AS (
+            DELETE FROM source_origin_groups o USING members m WHERE o.source_id = m.source_id AND m.size = 1)
+        INSERT INTO source_origin_groups (source_id, group_id)
+        SELECT m.source_id, m.group_id FROM members m
+        WHERE m.size > 1 AND EXISTS (SELECT 1 FROM sources s WHERE s.id = m.source_id)
+        ON CONFLICT (source_id) DO UPDATE SET group_id = excluded.group_id;
+        """;
+
+    /// <summary>
+    /// Recomputes the groups of the sources connected to <paramref name="seeds"/>: after a relation
+    /// between two sources changes, its two ends; after a source is deleted, its former neighbours
+    /// (together they reach everything the old group held). A group is named by its smallest
+    /// source id, so the same sources always make the same group.
+    /// </summary>
+    public static Task RegroupAsync(IDbConnection connection, IDbTransaction transaction, IReadOnlyCollection<Guid> seeds, CancellationToken ct) =>
+        seeds.Count == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(new CommandDefinition(Sql, new { seeds = seeds.Distinct().ToArray() }, transaction, cancellationToken: ct));
+}
