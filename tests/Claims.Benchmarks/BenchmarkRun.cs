@@ -123,7 +123,7 @@ public static partial class BenchmarkRun
         string StatusPgbench, string PostPgbench);
 
     /// <summary>Samples ids, collects the deep-page cursor, and writes the wrk and pgbench scripts.</summary>
-    private static async Task<Prepared> PrepareAsync(string connectionString, string baseUrl, string work, TextWriter output)
+    private static async Task<Prepared> PrepareAsync(string connectionString, string baseUrl, string work, TextWriter output, int deepPage = 1000)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -151,7 +151,7 @@ public static partial class BenchmarkRun
         http.DefaultRequestHeaders.Add("X-Api-Key", Key);
         var statusAnswer = await http.GetStringAsync($"/claims/{ids[0]}/status");
         string? cursor = null;
-        for (var page = 1; page < 1000; page++)
+        for (var page = 1; page < deepPage; page++)
         {
             var body = await http.GetFromJsonAsync<JsonElement>($"/claims?status=in_review&limit=50{(cursor is null ? "" : "&cursor=" + cursor)}");
             cursor = body.GetProperty("nextCursor").GetString();

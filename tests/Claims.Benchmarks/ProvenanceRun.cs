@@ -53,7 +53,8 @@ public static partial class BenchmarkRun
             {
                 await WaitReadyAsync(beforeUrl);
                 var provenance = await RecordProvenanceAsync(connectionString, nowUrl, output);
-                var data = await PrepareAsync(connectionString, nowUrl, work, output);
+                // Only the status and claim scripts are used: no deep page is needed.
+                var data = await PrepareAsync(connectionString, nowUrl, work, output, deepPage: 2);
                 foreach (var url in new[] { nowUrl, beforeUrl })
                 {
                     await SettleAsync(url, data.StatusScript, quick ? 6 : 12, "status look-ups", output);
@@ -81,6 +82,21 @@ public static partial class BenchmarkRun
                     rows.Add((name, Combine(withOrigins), Combine(without), ratios[0], ratios[^1]));
                 }
 
+                // The track record reads all of a source's evidence: measured beside reading the source itself.
+                var (recordScript, sourceScript, perSource) = await SourceScriptsAsync(connectionString, work);
+                var records = new List<Measure>();
+                var sourcesRead = new List<Measure>();
+                for (var pair = 0; pair < pairs; pair++)
+                {
+                    foreach (var record in pair % 2 == 0 ? new[] { true, false } : [false, true])
+                    {
+                        (record ? records : sourcesRead).Add(await WrkAsync(record ? RecordName : SourceName, nowUrl, record ? recordScript : sourceScript, (int)ProvenanceSlice.TotalSeconds));
+                    }
+                }
+
+                var recordRatios = records.Zip(sourcesRead, (r, s) => r.RequestsPerSecond / s.RequestsPerSecond).Order().ToList();
+                var (recordRate, sourceRate) = (Combine(records), Combine(sourcesRead));
+
                 var text = new StringBuilder();
                 text.AppendLine(CultureInfo.InvariantCulture,
                     $"Provenance (`provenance`, {DateTime.UtcNow:yyyy-MM-dd}, {data.Claims:N0} claims; {provenance}; this build against {baseline}, the build before origins were read, on the same database, {pairs} pairs of {ProvenanceSlice.TotalSeconds:N0} s slices at {Connections} connections; load average before {loadBefore}, after {LoadAverage()}):");
@@ -95,6 +111,8 @@ public static partial class BenchmarkRun
                         $"| {name} | {withOrigins.RequestsPerSecond:N0} | {withOrigins.P99Ms:F1} | {without.RequestsPerSecond:N0} | {without.P99Ms:F1} | {ratio:F2} (slices {lowest:F2} to {highest:F2}) | ≥ 0.90: {(met ? "met" : "**not met**")} |");
                 }
 
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {RecordName} ({perSource}) | {recordRate.RequestsPerSecond:N0} | {recordRate.P99Ms:F1} | {SourceName}: {sourceRate.RequestsPerSecond:N0} | {sourceRate.P99Ms:F1} | {recordRate.RequestsPerSecond / sourceRate.RequestsPerSecond:F2} of reading the source (slices {recordRatios[0]:F2} to {recordRatios[^1]:F2}) | none: a new read; errors {recordRate.Errors + sourceRate.Errors} |");
                 output.WriteLine(text);
                 if (writeReadme)
                 {
@@ -112,6 +130,48 @@ public static partial class BenchmarkRun
         {
             now.Kill(entireProcessTree: true);
         }
+    }
+
+    private const string RecordName = "GET /sources/{id}/record";
+    private const string SourceName = "GET /sources/{id}";
+
+    /// <summary>wrk scripts reading the track records and the sources of the benchmark's sample, and how much evidence a sampled source has.</summary>
+    private static async Task<(string Record, string Source, string PerSource)> SourceScriptsAsync(string connectionString, string work)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var sources = new List<Guid>();
+        await using (var read = new NpgsqlCommand("SELECT id FROM bench_sources ORDER BY n", connection))
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                sources.Add(reader.GetGuid(0));
+            }
+        }
+
+        await using var sizes = new NpgsqlCommand(
+            """
+            SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n), max(n)
+            FROM (SELECT count(e.id) AS n FROM bench_sources b LEFT JOIN evidence e ON e.source_id = b.id GROUP BY b.id) s
+            """, connection);
+        await using var sized = await sizes.ExecuteReaderAsync();
+        await sized.ReadAsync();
+        var perSource = string.Create(CultureInfo.InvariantCulture, $"evidence items per source: median {sized.GetInt64(0):N0}, most {sized.GetInt64(1):N0}");
+
+        string Script(string name, string path)
+        {
+            var file = Path.Combine(work, name + ".lua");
+            File.WriteAllText(file, $$"""
+                wrk.headers["X-Api-Key"] = "{{Key}}"
+                local sources = { {{string.Join(",", sources.Select(i => $"\"{i}\""))}} }
+                math.randomseed(os.time())
+                request = function() return wrk.format("GET", "/sources/" .. sources[math.random(#sources)] .. "{{path}}") end
+                """);
+            return file;
+        }
+
+        return (Script("record", "/record"), Script("source", ""), perSource);
     }
 
     /// <summary>

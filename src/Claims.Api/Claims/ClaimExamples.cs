@@ -1,5 +1,4 @@
 using Claims.Api.Evidence;
-using Claims.Api.Provenance;
 using Claims.Api.OpenApi;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
@@ -48,6 +47,6 @@ internal sealed class ClaimExamples : IOpenApiExamples
         TrainingClaimId, Training, Said, "en", Tags, Reported, ClaimStatus.InReview, InReviewNote,
         Logged, Reviewed, 3, "newsroom-desk", evidence,
         evidence is null ? null : new EvidenceCounts(1, 0, 0, 0, 0),
-        evidence is null ? null : [new OriginGroup(
-            Sources.SourceExamples.AustinId, [evidence[0].Source], [evidence[0].Id], [Stance.Asserts], "One item, from Lloyd Austin speaking for itself.")]);
+        // Austin speaks for himself: an origin of one item, shown in its evidence entry, not listed.
+        evidence is null ? null : []);
 }

@@ -46,7 +46,7 @@ public sealed record Claim(
     [property: Description("For each stance, the number of distinct origins behind its evidence: items whose chains end at the same source, or at sources joined by 'affiliated_with' or 'derived_from', count once. Beside evidence only.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     EvidenceCounts? IndependentOrigins = null,
-    [property: Description("Which evidence items collapse into which origin, and why; in the order their first items were linked. Beside evidence only.")]
+    [property: Description("Which evidence items collapse into which origin, and why: each origin that stands for more than one item or is reached through a chain, in the order their first items were linked (an item not listed is its own origin, its quoted source). Beside evidence only.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     IReadOnlyList<OriginGroup>? Origins = null) : IHasETag;
 
@@ -121,10 +121,11 @@ internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
         CreatedAt, UpdatedAt, Version, CreatedBy, evidence);
 
     /// <summary>The claim with its evidence and the origins that evidence comes down to.</summary>
-    public Claim ToClaim(IReadOnlyList<EvidenceItem> evidence, IEnumerable<OriginSourceRow> origins)
+    public Claim ToClaim(IReadOnlyList<EvidenceRow> evidence)
     {
-        var (groups, counts) = Provenance.Origins.Of(evidence, origins);
-        return ToClaim(evidence) with { IndependentOrigins = counts, Origins = groups };
+        var items = evidence.Select(e => e.ToItem()).ToList();
+        var (groups, counts) = Provenance.Origins.Of(items, [.. evidence.Select(e => e.OriginKey)]);
+        return ToClaim(items) with { IndependentOrigins = counts, Origins = groups };
     }
 }
 

@@ -314,17 +314,15 @@ public static class ClaimsApi
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT {Columns} FROM claims WHERE id = @id;
-            SELECT {EvidenceStore.SelectColumns}
+            SELECT {EvidenceStore.SelectColumns}, {Origins.KeyOf} AS origin_key
             FROM evidence e JOIN sources s ON s.id = e.source_id
             WHERE e.claim_id = @id
             ORDER BY e.created_at, e.id;
-            {Origins.OriginSourcesSql};
             """,
             new { id }, transaction, cancellationToken: ct));
         var row = await results.ReadSingleOrDefaultAsync<ClaimRow>();
-        var evidence = await results.ReadAsync<EvidenceRow>();
-        var origins = await results.ReadAsync<OriginSourceRow>();
-        return row?.ToClaim([.. evidence.Select(e => e.ToItem())], origins);
+        var evidence = (await results.ReadAsync<EvidenceRow>()).ToList();
+        return row?.ToClaim(evidence);
     }
 
     // Claims:FileSimilarity off: NULL keys, so the claim waits for a backfill.

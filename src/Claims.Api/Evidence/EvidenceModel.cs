@@ -66,6 +66,17 @@ internal sealed record EvidenceRow(
     string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy,
     string ViaSourceIds, Guid OriginSourceId, string? ViaSources)
 {
+    /// <summary>With the item's origin key, as a claim's read selects it beside the columns (Provenance.Origins.KeyOf).</summary>
+    public EvidenceRow(
+        Guid id, Guid claimId, Guid sourceId, string sourceName, string sourceKind, string sourceReliability,
+        string stance, string? quote, string? url, DateTime? publishedAt, string? note, short credibility, DateTime createdAt, string? createdBy,
+        string viaSourceIds, Guid originSourceId, string? viaSources, Guid originKey)
+        : this(id, claimId, sourceId, sourceName, sourceKind, sourceReliability, stance, quote, url, publishedAt, note, credibility, createdAt, createdBy,
+            viaSourceIds, originSourceId, viaSources) => OriginKey = originKey;
+
+    /// <summary>Items with the same key have one origin: the origin's group, or the origin source itself.</summary>
+    public Guid? OriginKey { get; init; }
+
     private sealed record ViaSource(Guid Id, string Name, string Kind, string Reliability);
 
     private static readonly JsonSerializerOptions ViaJson = new(JsonSerializerDefaults.Web);

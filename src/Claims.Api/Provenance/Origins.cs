@@ -20,56 +20,43 @@ public static class Origins
         WHERE e.claim_id = @id
         """;
 
-    /// <summary>A claim's origins' sources and groups, next to <see cref="EvidenceStore.SelectColumns"/> for the same claim (@id).</summary>
-    internal const string OriginSourcesSql =
-        $"""
-        SELECT o.id, o.name, o.kind, o.reliability, g.group_id
-        FROM sources o LEFT JOIN source_origin_groups g ON g.source_id = o.id
-        WHERE o.id IN (SELECT {EvidenceStore.Origin} FROM evidence e WHERE e.claim_id = @id)
-        """;
+    /// <summary>
+    /// An item's origin key, for the alias e: its origin's group, or the origin source itself when
+    /// that is in no group. A key look-up in the (small) table of grouped sources.
+    /// </summary>
+    internal const string KeyOf =
+        $"coalesce((SELECT g.group_id FROM source_origin_groups g WHERE g.source_id = {EvidenceStore.Origin}), {EvidenceStore.Origin})";
 
     /// <summary>
-    /// The number of distinct origins per stance, as SQL aggregates over evidence e left-joined
-    /// with source_origin_groups g on the item's origin; the status answer's independentOrigins.
+    /// The number of distinct origins per stance, and the origins worth showing: those that stand
+    /// for more than one item, or that an item reaches through a chain. Any other item is its own
+    /// origin, its quoted source, which its evidence entry shows already.
     /// </summary>
-    internal const string CountColumns =
-        $"""
-        count(DISTINCT coalesce(g.group_id, {EvidenceStore.Origin})) FILTER (WHERE e.stance = 'asserts')::int AS asserts_origins,
-        count(DISTINCT coalesce(g.group_id, {EvidenceStore.Origin})) FILTER (WHERE e.stance = 'supports')::int AS supports_origins,
-        count(DISTINCT coalesce(g.group_id, {EvidenceStore.Origin})) FILTER (WHERE e.stance = 'refutes')::int AS refutes_origins,
-        count(DISTINCT coalesce(g.group_id, {EvidenceStore.Origin})) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify_origins,
-        count(DISTINCT coalesce(g.group_id, {EvidenceStore.Origin})) FILTER (WHERE e.stance = 'mentions')::int AS mentions_origins
-        """;
-
-    internal const string CountJoin = $"LEFT JOIN source_origin_groups g ON g.source_id = {EvidenceStore.Origin}";
-
-    /// <summary>A claim's origins, in the order their first items were linked, and the number of distinct origins per stance.</summary>
-    internal static (IReadOnlyList<OriginGroup> Groups, EvidenceCounts Counts) Of(IReadOnlyList<EvidenceItem> evidence, IEnumerable<OriginSourceRow> origins)
+    internal static (IReadOnlyList<OriginGroup> Groups, EvidenceCounts Counts) Of(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> keys)
     {
-        var sources = origins.ToDictionary(o => o.Id);
-        EvidenceSource Describe(Guid id) => sources.TryGetValue(id, out var o)
-            ? o.ToSource()
-            : new EvidenceSource(id, "(a deleted source)", Sources.SourceKind.Anonymous, Sources.Reliability.F);
-        Guid KeyOf(EvidenceItem item) => sources.TryGetValue(item.OriginSourceId, out var o) && o.GroupId is { } group ? group : item.OriginSourceId;
+        static EvidenceSource OriginOf(EvidenceItem item) => item.ViaSourceIds.Count == 0
+            ? item.Source
+            : item.Via.LastOrDefault(v => v.Id == item.OriginSourceId) ?? new EvidenceSource(item.OriginSourceId, "(a deleted source)", Sources.SourceKind.Anonymous, Sources.Reliability.F);
 
-        var groups = evidence.GroupBy(KeyOf).Select(g =>
+        var groups = evidence.Select((item, i) => (Item: item, Key: keys[i] ?? item.OriginSourceId)).GroupBy(i => i.Key).Select(g =>
         {
-            var members = g.Select(e => e.OriginSourceId).Distinct().Select(Describe).ToList();
-            var items = g.ToList();
+            var members = g.Select(i => OriginOf(i.Item)).DistinctBy(s => s.Id).ToList();
+            var linked = g.Select(i => i.Item).ToList();
             var names = string.Join(", ", members.Select(m => m.Name));
-            var reason = (members.Count, items.Count) switch
+            var reason = (members.Count, linked.Count) switch
             {
-                (1, 1) => items[0].ViaSourceIds.Count == 0
-                    ? $"One item, from {names} speaking for itself."
-                    : $"One item, relaying {names}.",
-                (1, _) => $"{items.Count} items trace back to {names}, directly or through their chains: one origin.",
-                _ => $"{items.Count} items trace back to {names}, which are one origin: they are joined by 'affiliated_with' or 'derived_from' relations (see each source's relations).",
+                (1, 1) => $"One item, relaying {names}.",
+                (1, _) => $"{linked.Count} items trace back to {names}, directly or through their chains: one origin.",
+                _ => $"{linked.Count} items trace back to {names}, which are one origin: they are joined by 'affiliated_with' or 'derived_from' relations (see each source's relations).",
             };
-            return new OriginGroup(g.Key, members, [.. items.Select(e => e.Id)], [.. items.Select(e => e.Stance).Distinct()], reason);
+            return new OriginGroup(g.Key, members, [.. linked.Select(e => e.Id)], [.. linked.Select(e => e.Stance).Distinct()], reason);
         }).ToList();
 
         int Count(Stance stance) => groups.Count(g => g.Stances.Contains(stance));
-        return (groups, new EvidenceCounts(Count(Stance.Asserts), Count(Stance.Supports), Count(Stance.Refutes), Count(Stance.UnableToVerify), Count(Stance.Mentions)));
+        var counts = new EvidenceCounts(Count(Stance.Asserts), Count(Stance.Supports), Count(Stance.Refutes), Count(Stance.UnableToVerify), Count(Stance.Mentions));
+        var chained = evidence.Where(e => e.ViaSourceIds.Count > 0).Select(e => e.Id).ToHashSet();
+        var shown = groups.Where(g => g.EvidenceIds.Count > 1 || chained.Contains(g.EvidenceIds[0])).ToList();
+        return (shown, counts);
     }
 
     /// <summary>
@@ -99,10 +86,4 @@ public static class Origins
 
         return (independent, discounted);
     }
-}
-
-/// <summary>An origin's source and its group, as <see cref="Origins.OriginSourcesSql"/> reads them.</summary>
-internal sealed record OriginSourceRow(Guid Id, string Name, string Kind, string Reliability, Guid? GroupId)
-{
-    public EvidenceSource ToSource() => new(Id, Name, EnumNames<Sources.SourceKind>.Parse(Kind), EnumNames<Sources.Reliability>.Parse(Reliability));
 }

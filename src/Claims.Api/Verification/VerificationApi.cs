@@ -17,20 +17,15 @@ namespace Claims.Api.Verification;
 
 public static class VerificationApi
 {
-    // The counts come from one index range scan on evidence (claim_id), and the origins' from a
-    // key look-up per item in the (small) table of grouped sources.
+    // One index range scan on evidence (claim_id), with a key look-up per item in the (small)
+    // table of grouped sources; the counts are made from the two arrays (StatusRow).
     private const string StatusSql =
         $"""
-        SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.*
+        SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.stances, n.origins
         FROM claims c
         CROSS JOIN LATERAL (
-            SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
-                   count(*) FILTER (WHERE e.stance = 'supports')::int AS supports,
-                   count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes,
-                   count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify,
-                   count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions,
-                   {Origins.CountColumns}
-            FROM evidence e {Origins.CountJoin} WHERE e.claim_id = c.id) n
+            SELECT array_agg(e.stance) AS stances, array_agg({Origins.KeyOf}) AS origins
+            FROM evidence e WHERE e.claim_id = c.id) n
         """;
 
     public static RouteGroupBuilder MapVerification(this IEndpointRouteBuilder app)

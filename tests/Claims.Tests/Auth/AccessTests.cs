@@ -30,6 +30,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("GET", "/sources/{id:guid}/relations", "reader"),
         ("POST", "/sources/{id:guid}/relations", "reporter"),
         ("DELETE", "/sources/{id:guid}/relations/{relationId:guid}", "editor"),
+        ("GET", "/sources/{id:guid}/record", "reader"),
         ("GET", "/claims", "reader"),
         ("GET", "/claims/similar", "reader"),
         ("GET", "/claims/{id:guid}", "reader"),

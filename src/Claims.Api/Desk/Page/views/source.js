@@ -17,6 +17,7 @@ export async function showSource({ main, params, signal }) {
     throw error;
   }
   document.title = `${source.name} · Claims desk`;
+  const record = await get(`/sources/${source.id}/record`, { signal });
   const claims = await pagedList({
     path: `/sources/${source.id}/claims`, parameters: { limit: 50 }, signal,
     render: (link) => claimItem(link.claim, [
@@ -34,5 +35,19 @@ export async function showSource({ main, params, signal }) {
       h('span', {}, `logged ${when(source.createdAt)}${source.createdBy ? ` by ${source.createdBy}` : ''}`)),
     source.description ? h('p', { dir: 'auto' }, source.description) : null,
     source.url ? h('p', {}, h('a', { href: source.url, rel: 'noopener noreferrer', target: '_blank' }, source.url)) : null,
+    trackRecord(record),
     h('section', { class: 'card', 'aria-labelledby': 'source-claims' }, h('h2', { id: 'source-claims' }, 'Claims it is linked to'), claims));
+}
+
+// Beside the grade a person set, never instead of it: what became of the claims the source took a side on.
+function trackRecord(record) {
+  const ended = (counts) => `${counts.confirmed} confirmed, ${counts.false} false, ${counts.disputed} disputed, ${counts.inconclusive} inconclusive, ${counts.open} open`;
+  return h('section', { class: 'card', 'aria-labelledby': 'source-record' },
+    h('h2', { id: 'source-record' }, 'Track record'),
+    h('p', {}, `Claims it asserted or supported: ${ended(record.backed)}.`),
+    h('p', {}, `Claims it refuted: ${ended(record.refuted)}.`),
+    h('p', {}, `Suggested reliability from this record: ${reliabilities[record.suggestedReliability] ?? record.suggestedReliability}`
+      + (record.lowerBound === null ? '' : ` (${record.borneOut} of ${record.borneOut + record.contradicted} judged claims borne out)`)
+      + `; the grade set by the desk stays ${reliabilities[record.reliability] ?? record.reliability}.`),
+    h('details', {}, h('summary', {}, 'How the suggestion is made'), h('p', {}, record.rule)));
 }
