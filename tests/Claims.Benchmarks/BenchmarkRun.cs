@@ -190,7 +190,7 @@ public static partial class BenchmarkRun
         var statusPgbench = Path.Combine(work, "status.sql");
         File.WriteAllText(statusPgbench, $$"""
             \set n random(1, {{ids.Count}})
-            SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, c.version, n.* FROM claims c CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts, count(*) FILTER (WHERE e.stance = 'supports')::int AS supports, count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes, count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify, count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions FROM evidence e WHERE e.claim_id = c.id) n WHERE c.id = (SELECT id FROM bench_ids WHERE n = :n::bigint);
+            SELECT c.id AS claim_id, c.status, c.status_note, c.updated_at, c.version, n.*, c.origin_counts[1], c.origin_counts[2], c.origin_counts[3], c.origin_counts[4], c.origin_counts[5] FROM claims c CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts, count(*) FILTER (WHERE e.stance = 'supports')::int AS supports, count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes, count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify, count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions FROM evidence e WHERE e.claim_id = c.id) n WHERE c.id = (SELECT id FROM bench_ids WHERE n = :n::bigint);
             """);
         var postPgbench = Path.Combine(work, "post.sql");
         File.WriteAllText(postPgbench, $$"""
@@ -200,7 +200,9 @@ public static partial class BenchmarkRun
             SELECT id FROM sources WHERE id = ANY(ARRAY[(SELECT id FROM bench_sources WHERE n = :a::bigint), (SELECT id FROM bench_sources WHERE n = :b::bigint)]);
             INSERT INTO claims (id, statement, summary, language, tags, first_reported_on, created_by, similarity_keys) VALUES (gen_random_uuid(), '{{PgbenchStatement}}', NULL, 'en', '{north-korea,kursk}', '2024-10-23', 'benchmark', '{{{string.Join(",", SimilarityKeys.For(PgbenchStatement))}}}') RETURNING id \gset
             INSERT INTO claim_status_changes (id, claim_id, from_status, to_status, note, changed_by) VALUES (gen_random_uuid(), :id, NULL, 'unverified', 'Logged.', 'benchmark');
+            {{Claims.Api.Provenance.Origins.CountingLock}}
             INSERT INTO evidence (id, claim_id, source_id, stance, quote, credibility, created_by) SELECT gen_random_uuid(), :id, s.id, x.stance, x.quote, x.credibility, 'benchmark' FROM (VALUES (:a::bigint, 'asserts', 'there is evidence', 2::smallint), (:b::bigint, 'unable_to_verify', NULL, 6::smallint)) x (n, stance, quote, credibility) JOIN bench_sources s ON s.n = x.n;
+            UPDATE claims SET origin_counts = {{Claims.Api.Provenance.Origins.CountsOf(":id").ReplaceLineEndings(" ")}} WHERE id = :id;
             SELECT id, statement, summary, language, tags, first_reported_on, status, status_note, created_at, updated_at, version, created_by FROM claims WHERE id = :id;
             SELECT e.id, e.claim_id, e.source_id, s.name, s.kind, s.reliability, e.stance, e.quote, e.url, e.published_at, e.note, e.credibility, e.created_at, e.created_by FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.claim_id = :id ORDER BY e.created_at, e.id;
             COMMIT;

@@ -54,6 +54,7 @@ public static class ClaimsSetup
                 $"{ClaimsOptions.Section}:{nameof(ClaimsOptions.SimilarityCandidates)} must be between 10 and 1000.")
             .ValidateOnStart();
         services.AddHostedService<SimilarityBackfill>();
+        services.AddHostedService<Provenance.OriginCountsBackfill>();
         return services;
     }
 }

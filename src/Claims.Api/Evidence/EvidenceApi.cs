@@ -188,9 +188,12 @@ public static class EvidenceApi
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
+            {Origins.CountingLock}
             DELETE FROM evidence WHERE id = @evidenceId;
-            UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id;
+            UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1,
+                              origin_counts = {Origins.CountsOf("@id")}
+            WHERE id = @id;
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
         await events.AppendAsync(commit, Caller.Name(http.User),

@@ -16,7 +16,7 @@ internal sealed class EvidenceExamples : IOpenApiExamples
     internal static EvidenceItem Item => new(
         EvidenceId, ClaimExamples.TrainingClaimId, new EvidenceSource(SourceExamples.AustinId, "Lloyd Austin", SourceKind.Person, Reliability.B),
         Stance.Asserts, "there is evidence", null, new DateTime(2024, 10, 23, 12, 0, 0, DateTimeKind.Utc),
-        "US Secretary of Defense, speaking on Wednesday.", 2, ClaimExamples.Logged, "newsroom-desk", [], [], SourceExamples.AustinId);
+        "US Secretary of Defense, speaking on Wednesday.", 2, ClaimExamples.Logged, "newsroom-desk", null, null, null);
 
     public void Register(OpenApiExampleRegistry examples) => examples.Add(Request).Add(Item);
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Claims.Api.Json;
 using Claims.Api.Sources;
 
@@ -34,9 +35,24 @@ public sealed record EvidenceItem(
     int Credibility,
     DateTime CreatedAt,
     [property: Description("The name of the API key that linked it."), MaxLength(100)] string? CreatedBy,
-    [property: Description("The sources the quoted source relays, nearest first (empty: it speaks for itself)."), MaxLength(EvidenceRules.MaxChain)] IReadOnlyList<Guid> ViaSourceIds,
-    [property: Description("The same chain with each source's name, kind and grade."), MaxLength(EvidenceRules.MaxChain)] IReadOnlyList<EvidenceSource> Via,
-    [property: Description("Where the quote comes from in the end: the chain's last source, or the quoted source when there is no chain.")] Guid OriginSourceId);
+    [property: Description("The sources the quoted source relays, nearest first; only on an item that relays others (without it, the quoted source speaks for itself)."), MaxLength(EvidenceRules.MaxChain)]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<Guid>? ViaSourceIds,
+    [property: Description("The same chain with each source's name, kind and grade; only with viaSourceIds."), MaxLength(EvidenceRules.MaxChain)]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<EvidenceSource>? Via,
+    [property: Description("Where the quote comes from in the end, the chain's last source; only with viaSourceIds (without them, the quoted source is the origin).")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    Guid? OriginSourceId)
+{
+    /// <summary>The item's origin: the chain's last source, or the quoted source.</summary>
+    [JsonIgnore]
+    public Guid Origin => OriginSourceId ?? Source.Id;
+
+    /// <summary>Whether the item relays other sources.</summary>
+    [JsonIgnore]
+    public bool Relays => ViaSourceIds is { Count: > 0 };
+}
 
 /// <summary>The cited source, as much of it as a reader of the evidence needs.</summary>
 public sealed record EvidenceSource(Guid Id, [property: MaxLength(200)] string Name, SourceKind Kind, Reliability Reliability);
@@ -91,5 +107,6 @@ internal sealed record EvidenceRow(
         Id, ClaimId,
         new EvidenceSource(SourceId, SourceName, EnumNames<SourceKind>.Parse(SourceKind), EnumNames<Reliability>.Parse(SourceReliability)),
         EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy,
-        ViaSourceIds.Length == 0 ? [] : [.. ViaSourceIds.Split(',').Select(Guid.Parse)], ReadVia(ViaSources), OriginSourceId);
+        ViaSourceIds.Length == 0 ? null : [.. ViaSourceIds.Split(',').Select(Guid.Parse)], ViaSourceIds.Length == 0 ? null : ReadVia(ViaSources),
+        ViaSourceIds.Length == 0 ? null : OriginSourceId);
 }

@@ -50,16 +50,18 @@ internal static class EvidenceStore
         return missing;
     }
 
-    /// <summary>Inserts all items in one statement, whatever their number.</summary>
+    /// <summary>Inserts all items in one statement, whatever their number, and counts the claim's origins again.</summary>
     public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, Guid claimId, IReadOnlyList<(Guid Id, EvidenceRequest Request)> items, string? createdBy, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
+            {Provenance.Origins.CountingLock}
             INSERT INTO evidence (id, claim_id, source_id, stance, quote, url, published_at, note, credibility, created_by, via_source_ids)
             SELECT item.id, @claimId, item.source_id, item.stance, item.quote, item.url, item.published_at, item.note, item.credibility, @createdBy,
                    string_to_array(item.via, ',')::uuid[]
             FROM unnest(@ids::uuid[], @sourceIds::uuid[], @stances::text[], @quotes::text[], @urls::text[],
                         @publishedAts::timestamptz[], @notes::text[], @credibilities::smallint[], @vias::text[])
-                 AS item (id, source_id, stance, quote, url, published_at, note, credibility, via)
+                 AS item (id, source_id, stance, quote, url, published_at, note, credibility, via);
+            UPDATE claims SET origin_counts = {Provenance.Origins.CountsOf("@claimId")} WHERE id = @claimId;
             """,
             new
             {

@@ -3,6 +3,7 @@ using Claims.Api.Data;
 using Claims.Api.Events;
 using Claims.Api.Evidence;
 using Claims.Api.Json;
+using Claims.Api.Provenance;
 using Claims.Api.Sources;
 using Dapper;
 using Npgsql;
@@ -160,6 +161,7 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
             await CopySourcesAsync(connection, newSources, ct);
             await CopyClaimsAsync(connection, created, ct);
             await CopyEvidenceAsync(connection, created, ct);
+            await CountOriginsAsync(connection, created, ct);
             await CopyHistoryAsync(connection, created, ct);
         }
 
@@ -383,7 +385,8 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
             var (cited, chains) = _resolved[draft.Id];
             var items = draft.Evidence.Select((e, i) => new EvidenceItem(
                 e.Id, draft.Id, cited[i], e.Stance, e.Quote, e.Url, e.PublishedAt, e.Note, e.Credibility, e.CreatedAt, e.CreatedBy,
-                [.. (chains[i] ?? []).Select(c => c.Id)], chains[i] ?? [], chains[i] is { Length: > 0 } chain ? chain[^1].Id : cited[i].Id)).ToList();
+                chains[i] is { Length: > 0 } chain ? [.. chain.Select(c => c.Id)] : null, chains[i] is { Length: > 0 } ? chains[i] : null,
+                chains[i] is { Length: > 0 } last ? last[^1].Id : null)).ToList();
             var f = draft.Fields;
             var claim = new Claim(draft.Id, f.Statement!, f.Summary, f.Language!, f.Tags!, f.FirstReportedOn, draft.Status, draft.StatusNote,
                 draft.CreatedAt, draft.UpdatedAt, draft.Version, draft.CreatedBy, items);
@@ -513,6 +516,18 @@ internal sealed class ImportWriter(Guid jobId, bool dryRun, string? author, Even
         }
 
         await copy.CompleteAsync(ct);
+    }
+
+    /// <summary>The created claims' origin counts, which COPY leaves at their default.</summary>
+    private static async Task CountOriginsAsync(NpgsqlConnection connection, List<ClaimDraft> claims, CancellationToken ct)
+    {
+        var ids = claims.Where(c => c.Evidence.Count > 0).Select(c => c.Id).ToArray();
+        if (ids.Length > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"{Origins.CountingLock} UPDATE claims c SET origin_counts = {Origins.CountsOf("c.id")} WHERE c.id = ANY(@ids)",
+                new { ids }, commandTimeout: 0, cancellationToken: ct));
+        }
     }
 
     private static async Task CopyHistoryAsync(NpgsqlConnection connection, List<ClaimDraft> claims, CancellationToken ct)

@@ -24,8 +24,30 @@ public static class Origins
     /// An item's origin key, for the alias e: its origin's group, or the origin source itself when
     /// that is in no group. A key look-up in the (small) table of grouped sources.
     /// </summary>
-    internal const string KeyOf =
+    public const string KeyOf =
         $"coalesce((SELECT g.group_id FROM source_origin_groups g WHERE g.source_id = {EvidenceStore.Origin}), {EvidenceStore.Origin})";
+
+    /// <summary>
+    /// The claim's origin counts as claims.origin_counts holds them, for a claim id expression:
+    /// the number of distinct origin keys per stance, in the order of <see cref="Stance"/>.
+    /// </summary>
+    public static string CountsOf(string claimId) =>
+        $"""
+        (SELECT ARRAY[count(DISTINCT x.origin) FILTER (WHERE x.stance = 'asserts'),
+                      count(DISTINCT x.origin) FILTER (WHERE x.stance = 'supports'),
+                      count(DISTINCT x.origin) FILTER (WHERE x.stance = 'refutes'),
+                      count(DISTINCT x.origin) FILTER (WHERE x.stance = 'unable_to_verify'),
+                      count(DISTINCT x.origin) FILTER (WHERE x.stance = 'mentions')]::int[]
+         FROM (SELECT e.stance, {KeyOf} AS origin FROM evidence e WHERE e.claim_id = {claimId}) x)
+        """;
+
+    /// <summary>
+    /// Taken (shared) by every write of evidence before it counts a claim's origins, and
+    /// (exclusive) by every regrouping before it recounts: a recount then sees the evidence
+    /// written before it, and a count the groups regrouped before it. A statement of its own, so
+    /// that the statements after it read what the holder before committed.
+    /// </summary>
+    public const string CountingLock = "SELECT pg_advisory_xact_lock_shared(7274, 16);";
 
     /// <summary>
     /// The number of distinct origins per stance, and the origins worth showing: those that stand
@@ -34,14 +56,46 @@ public static class Origins
     /// </summary>
     internal static (IReadOnlyList<OriginGroup> Groups, EvidenceCounts Counts) Of(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> keys)
     {
-        static EvidenceSource OriginOf(EvidenceItem item) => item.ViaSourceIds.Count == 0
-            ? item.Source
-            : item.Via.LastOrDefault(v => v.Id == item.OriginSourceId) ?? new EvidenceSource(item.OriginSourceId, "(a deleted source)", Sources.SourceKind.Anonymous, Sources.Reliability.F);
-
-        var groups = evidence.Select((item, i) => (Item: item, Key: keys[i] ?? item.OriginSourceId)).GroupBy(i => i.Key).Select(g =>
+        // Read on every GET /claims/{id}: counted with loops over the few items a claim has, and a
+        // group built only for the origins that are shown, which most claims have none of.
+        Span<int> counts = stackalloc int[5];
+        List<int>? shown = null;
+        for (var i = 0; i < evidence.Count; i++)
         {
-            var members = g.Select(i => OriginOf(i.Item)).DistinctBy(s => s.Id).ToList();
-            var linked = g.Select(i => i.Item).ToList();
+            var key = KeyAt(evidence, keys, i);
+            var first = true;
+            var firstOfKey = true;
+            for (var j = 0; j < i; j++)
+            {
+                if (KeyAt(evidence, keys, j) == key)
+                {
+                    firstOfKey = false;
+                    first &= evidence[j].Stance != evidence[i].Stance;
+                }
+            }
+
+            if (first)
+            {
+                counts[(int)evidence[i].Stance]++;
+            }
+
+            if (firstOfKey)
+            {
+                (shown ??= []).Add(i);
+            }
+        }
+
+        var groups = new List<OriginGroup>();
+        foreach (var i in shown ?? [])
+        {
+            var key = KeyAt(evidence, keys, i);
+            var linked = evidence.Where((_, j) => KeyAt(evidence, keys, j) == key).ToList();
+            if (linked.Count == 1 && !linked[0].Relays)
+            {
+                continue;
+            }
+
+            var members = linked.Select(OriginOf).DistinctBy(s => s.Id).ToList();
             var names = string.Join(", ", members.Select(m => m.Name));
             var reason = (members.Count, linked.Count) switch
             {
@@ -49,15 +103,17 @@ public static class Origins
                 (1, _) => $"{linked.Count} items trace back to {names}, directly or through their chains: one origin.",
                 _ => $"{linked.Count} items trace back to {names}, which are one origin: they are joined by 'affiliated_with' or 'derived_from' relations (see each source's relations).",
             };
-            return new OriginGroup(g.Key, members, [.. linked.Select(e => e.Id)], [.. linked.Select(e => e.Stance).Distinct()], reason);
-        }).ToList();
+            groups.Add(new OriginGroup(key, members, [.. linked.Select(e => e.Id)], [.. linked.Select(e => e.Stance).Distinct()], reason));
+        }
 
-        int Count(Stance stance) => groups.Count(g => g.Stances.Contains(stance));
-        var counts = new EvidenceCounts(Count(Stance.Asserts), Count(Stance.Supports), Count(Stance.Refutes), Count(Stance.UnableToVerify), Count(Stance.Mentions));
-        var chained = evidence.Where(e => e.ViaSourceIds.Count > 0).Select(e => e.Id).ToHashSet();
-        var shown = groups.Where(g => g.EvidenceIds.Count > 1 || chained.Contains(g.EvidenceIds[0])).ToList();
-        return (shown, counts);
+        return (groups, new EvidenceCounts(counts[0], counts[1], counts[2], counts[3], counts[4]));
     }
+
+    private static Guid KeyAt(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> keys, int i) => keys[i] ?? evidence[i].Origin;
+
+    private static EvidenceSource OriginOf(EvidenceItem item) => !item.Relays
+        ? item.Source
+        : item.Via?.LastOrDefault(v => v.Id == item.Origin) ?? new EvidenceSource(item.Origin, "(a deleted source)", Sources.SourceKind.Anonymous, Sources.Reliability.F);
 
     /// <summary>
     /// The items of <paramref name="stance"/> whose origin is not the origin of any 'asserts' item,

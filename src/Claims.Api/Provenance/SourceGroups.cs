@@ -15,15 +15,15 @@ internal static class SourceGroups
 
     // The lock queues regroupings one after another, and each statement of the batch reads what
     // the previous holder committed: two relations added at once (A-B, B-C) end as one group.
-    private const string Sql =
-        $"""
+    private static readonly string Sql =
+        $$"""
         SELECT pg_advisory_xact_lock(7274, 16);
         WITH RECURSIVE reach (seed, source_id) AS (
             SELECT seed, seed FROM unnest(@seeds::uuid[]) AS seed
             UNION
             SELECT reach.seed, CASE WHEN r.source_id = reach.source_id THEN r.related_source_id ELSE r.source_id END
             FROM reach JOIN source_relations r ON reach.source_id IN (r.source_id, r.related_source_id)
-            WHERE r.kind IN {JoiningKinds}),
+            WHERE r.kind IN {{JoiningKinds}}),
         groups AS (
             SELECT seed, min(source_id::text)::uuid AS group_id, count(*) AS size FROM reach GROUP BY seed),
         members AS (
@@ -34,10 +34,23 @@ internal static class SourceGroups
         SELECT m.source_id, m.group_id FROM members m
         WHERE m.size > 1 AND EXISTS (SELECT 1 FROM sources s WHERE s.id = m.source_id)
         ON CONFLICT (source_id) DO UPDATE SET group_id = excluded.group_id;
+        WITH RECURSIVE reach (source_id) AS (
+            SELECT unnest(@seeds::uuid[])
+            UNION
+            SELECT CASE WHEN r.source_id = reach.source_id THEN r.related_source_id ELSE r.source_id END
+            FROM reach JOIN source_relations r ON reach.source_id IN (r.source_id, r.related_source_id)
+            WHERE r.kind IN {{JoiningKinds}})
+        UPDATE claims c SET origin_counts = {{Origins.CountsOf("c.id")}}
+        WHERE c.id IN (
+            SELECT e.claim_id FROM evidence e WHERE e.source_id IN (SELECT source_id FROM reach) AND e.via_source_ids = '{}'
+            UNION
+            SELECT e.claim_id FROM evidence e WHERE e.via_source_ids <> '{}' AND e.via_source_ids && ARRAY(SELECT source_id FROM reach));
         """;
 
     /// <summary>
-    /// Recomputes the groups of the sources connected to <paramref name="seeds"/>: after a relation
+    /// Recomputes the groups of the sources connected to <paramref name="seeds"/>, and the origin
+    /// counts of every claim with evidence from them (the last statement: those sources, reached
+    /// again over the relations as they now are, are what the old and the new groups held). After a relation
     /// between two sources changes, its two ends; after a source is deleted, its former neighbours
     /// (together they reach everything the old group held). A group is named by its smallest
     /// source id, so the same sources always make the same group.

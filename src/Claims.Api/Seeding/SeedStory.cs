@@ -152,6 +152,9 @@ public static class SeedStory
             },
             transaction, cancellationToken: ct));
         await SourceGroups.RegroupAsync(connection, transaction, [.. relations.SelectMany(r => new[] { r.SourceId, r.RelatedSourceId })], ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE claims c SET origin_counts = {Origins.CountsOf("c.id")} WHERE c.id = ANY(@ids)",
+            new { ids = story.Claims.Select(c => c.Id).ToArray() }, transaction, cancellationToken: ct));
 
         await transaction.CommitAsync(ct);
         return new Counts(sources, claims, evidenceCount);

@@ -17,14 +17,22 @@ namespace Claims.Api.Verification;
 
 public static class VerificationApi
 {
-    // One index range scan on evidence (claim_id), with a key look-up per item in the (small)
-    // table of grouped sources; the counts are made from the two arrays (StatusRow).
+    // The counts come from one index range scan on evidence (claim_id); the origins' are kept on
+    // the claim's row (Origins.CountsOf), since working them out costs a look-up per item. They are
+    // NULL for a claim not counted yet (OriginCountsBackfill), which CountedAsync counts then: a
+    // fallback inside this statement would cost every read its plan's start-up.
     private const string StatusSql =
-        $"""
-        SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.stances, n.origins
+        """
+        SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.*,
+               c.origin_counts[1] AS asserts_origins, c.origin_counts[2] AS supports_origins, c.origin_counts[3] AS refutes_origins,
+               c.origin_counts[4] AS unable_to_verify_origins, c.origin_counts[5] AS mentions_origins
         FROM claims c
         CROSS JOIN LATERAL (
-            SELECT array_agg(e.stance) AS stances, array_agg({Origins.KeyOf}) AS origins
+            SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
+                   count(*) FILTER (WHERE e.stance = 'supports')::int AS supports,
+                   count(*) FILTER (WHERE e.stance = 'refutes')::int AS refutes,
+                   count(*) FILTER (WHERE e.stance = 'unable_to_verify')::int AS unable_to_verify,
+                   count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions
             FROM evidence e WHERE e.claim_id = c.id) n
         """;
 
@@ -68,6 +76,8 @@ public static class VerificationApi
             return Problems.NotFound("claim", id);
         }
 
+        row = (await CountedAsync(connection, null, [row], ct))[0];
+
         var view = row.ToView();
         var etag = StatusRow.ETag(view);
         // Cache-Control "private, no-cache" (ResponseHeaders): the caller's cache may keep the
@@ -80,8 +90,9 @@ public static class VerificationApi
     {
         var ids = request.Ids!.Distinct().ToArray();
         await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
-            StatusSql + " WHERE c.id = ANY(@ids)", new { ids }, cancellationToken: ct))).ToDictionary(r => r.ClaimId);
+        var read = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
+            StatusSql + " WHERE c.id = ANY(@ids)", new { ids }, cancellationToken: ct))).AsList();
+        var rows = (await CountedAsync(connection, null, read, ct)).ToDictionary(r => r.ClaimId);
         return TypedResults.Ok(new StatusesResponse(
             [.. ids.Where(rows.ContainsKey).Select(i => rows[i].ToView())],
             [.. ids.Where(i => !rows.ContainsKey(i))]));
@@ -128,6 +139,8 @@ public static class VerificationApi
             {
                 return Problems.NotFound("claim", id);
             }
+
+            current = (await CountedAsync(connection, transaction, [current], ct))[0];
 
             var view = current.ToView();
             // Either tag names the state the client saw: the claim's (its version) or the status
@@ -176,6 +189,30 @@ public static class VerificationApi
             http.Response.Headers.ETag = StatusRow.ETag(changed);
             return TypedResults.Ok(changed);
         }, ct);
+    }
+
+    private sealed record CountedRow(Guid ClaimId, int AssertsOrigins, int SupportsOrigins, int RefutesOrigins, int UnableToVerifyOrigins, int MentionsOrigins);
+
+    /// <summary>The rows, with the origins of those not counted yet counted now (one more statement, and only then).</summary>
+    private static async Task<IReadOnlyList<StatusRow>> CountedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<StatusRow> rows, CancellationToken ct)
+    {
+        var uncounted = rows.Where(r => r.AssertsOrigins is null).Select(r => r.ClaimId).ToArray();
+        if (uncounted.Length == 0)
+        {
+            return rows;
+        }
+
+        var counted = (await connection.QueryAsync<CountedRow>(new CommandDefinition(
+            $"""
+            SELECT c.id AS claim_id, o.counts[1] AS asserts_origins, o.counts[2] AS supports_origins, o.counts[3] AS refutes_origins,
+                   o.counts[4] AS unable_to_verify_origins, o.counts[5] AS mentions_origins
+            FROM claims c CROSS JOIN LATERAL (SELECT {Origins.CountsOf("c.id")} AS counts OFFSET 0) o
+            WHERE c.id = ANY(@uncounted)
+            """,
+            new { uncounted }, transaction, cancellationToken: ct))).ToDictionary(c => c.ClaimId);
+        return [.. rows.Select(r => counted.TryGetValue(r.ClaimId, out var c)
+            ? r with { AssertsOrigins = c.AssertsOrigins, SupportsOrigins = c.SupportsOrigins, RefutesOrigins = c.RefutesOrigins, UnableToVerifyOrigins = c.UnableToVerifyOrigins, MentionsOrigins = c.MentionsOrigins }
+            : r)];
     }
 
     public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult, ValidationProblem>> GetHistory(

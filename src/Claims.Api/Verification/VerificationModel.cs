@@ -67,63 +67,16 @@ public sealed record StatusChange(
     DateTime ChangedAt,
     [property: Description("The name of the API key that made the change."), MaxLength(100)] string? ChangedBy);
 
-/// <summary>
-/// A claim's status row with its evidence as two parallel arrays, each item's stance and origin
-/// (its group, or the source its chain ends at): counted here, since PostgreSQL would sort once
-/// per distinct count. Properties rather than a constructor: Dapper matches a constructor by column
-/// type, and an array column's type is System.Array.
-/// </summary>
-internal sealed record StatusRow
+internal sealed record StatusRow(
+    Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt, int Version,
+    int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions,
+    int? AssertsOrigins, int? SupportsOrigins, int? RefutesOrigins, int? UnableToVerifyOrigins, int? MentionsOrigins)
 {
-    public Guid ClaimId { get; init; }
-
-    public string Status { get; init; } = "";
-
-    public string? StatusNote { get; init; }
-
-    public DateTime UpdatedAt { get; init; }
-
-    public int Version { get; init; }
-
-    public string[]? Stances { get; init; }
-
-    public Guid[]? Origins { get; init; }
-
-    public ClaimStatusView ToView()
-    {
-        Span<int> items = stackalloc int[5];
-        Span<int> origins = stackalloc int[5];
-        var stances = Stances ?? [];
-        for (var i = 0; i < stances.Length; i++)
-        {
-            var stance = (int)EnumNames<Stance>.Parse(stances[i]);
-            items[stance]++;
-            // A claim has a few items: looking back is cheaper than a set.
-            if (!SeenBefore(i))
-            {
-                origins[stance]++;
-            }
-        }
-
-        return new(
-            ClaimId, EnumNames<ClaimStatus>.Parse(Status), StatusNote, UpdatedAt,
-            new EvidenceCounts(items[0], items[1], items[2], items[3], items[4]),
-            new EvidenceCounts(origins[0], origins[1], origins[2], origins[3], origins[4]));
-    }
-
-    /// <summary>Whether an item before <paramref name="index"/> has its stance and its origin.</summary>
-    private bool SeenBefore(int index)
-    {
-        for (var j = 0; j < index; j++)
-        {
-            if (Stances![j] == Stances[index] && Origins![j] == Origins[index])
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>The answer; the origin counts must be there (VerificationApi counts a claim not counted yet first).</summary>
+    public ClaimStatusView ToView() => new(
+        ClaimId, EnumNames<ClaimStatus>.Parse(Status), StatusNote, UpdatedAt,
+        new EvidenceCounts(Asserts, Supports, Refutes, UnableToVerify, Mentions),
+        new EvidenceCounts(AssertsOrigins!.Value, SupportsOrigins!.Value, RefutesOrigins!.Value, UnableToVerifyOrigins!.Value, MentionsOrigins!.Value));
 
     /// <summary>
     /// Changes exactly when what a poller cares about changes: the status, its note, or the

@@ -430,6 +430,8 @@ public sealed class ImportTests(ImportTests.SeededApi api) : IClassFixture<Impor
         var item = Assert.Single(stored.GetProperty("evidence").EnumerateArray());
         Assert.Equal([$"Suspilne {tag}", $"Anonymous military sources {tag}"], item.GetProperty("via").EnumerateArray().Select(v => v.Str("name")));
         Assert.Equal(item.GetProperty("via")[1].Id(), item.GetProperty("originSourceId").GetGuid());
+        var status = await (await _client.GetAsync($"/claims/{claim.Id()}/status")).ReadJsonAsync(HttpStatusCode.OK);
+        Assert.Equal(1, status.GetProperty("independentOrigins").GetProperty("mentions").GetInt32());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Claims.Tests.Infrastructure;
+using Npgsql;
 
 namespace Claims.Tests;
 
@@ -51,7 +52,10 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
         var claim = await _client.ClaimAsync(Story.Training,
             Story.Evidence(austin, "asserts", "there is evidence"),
             Story.Evidence(pentagon, "supports", "North Korean troops are training at Russian bases"));
-        var pentagonItem = (await EvidenceAsync(claim)).Single(e => e.GetProperty("source").Id() == pentagon).Id();
+        var items = await EvidenceAsync(claim);
+        var pentagonItem = items.Single(e => e.GetProperty("source").Id() == pentagon).Id();
+        // Items that speak for themselves carry no chain fields: their origin is their source.
+        Assert.All(items, e => Assert.False(e.TryGetProperty("viaSourceIds", out _) || e.TryGetProperty("via", out _) || e.TryGetProperty("originSourceId", out _), e.GetRawText()));
 
         var refused = await _client.SetStatusAsync(claim, "confirmed", "The Pentagon corroborates it.", HttpStatusCode.Conflict);
 
@@ -179,7 +183,7 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
         var etag = first.Headers.ETag!;
         AssertCounts((await first.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("independentOrigins"), asserts: 1, supports: 2);
 
-        await RelateAsync(spokesperson, "affiliated_with", pentagon);
+        var relation = await RelateAsync(spokesperson, "affiliated_with", pentagon);
         using var again = new HttpRequestMessage(HttpMethod.Get, $"/claims/{claim}/status");
         again.Headers.IfNoneMatch.Add(etag);
         var second = await _client.SendAsync(again);
@@ -191,6 +195,12 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
         AssertCounts(body.GetProperty("independentOrigins"), asserts: 1, supports: 1);
         var joined = Assert.Single(await OriginsAsync(claim));
         Assert.Equal([pentagon, spokesperson], joined.GetProperty("sources").EnumerateArray().Select(s => s.Id()));
+
+        // Apart again: the status answer counts two origins as before, with the first ETag.
+        (await _client.DeleteAsync($"/sources/{pentagon}/relations/{relation}")).EnsureSuccessStatusCode();
+        var apart = await _client.GetAsync($"/claims/{claim}/status");
+        AssertCounts((await apart.ReadJsonAsync(HttpStatusCode.OK)).GetProperty("independentOrigins"), asserts: 1, supports: 2);
+        Assert.Equal(etag, apart.Headers.ETag);
     }
 
     [Fact]
@@ -236,6 +246,32 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/sources/{military}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/claims/{claim}/evidence/{item}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/sources/{military}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AClaimWhoseOriginsAreNotCountedYetIsCountedOnReadAndThenByTheBackfill()
+    {
+        var military = await _client.SourceAsync("Anonymous sources in the Ukrainian military", "anonymous", "F");
+        var suspilne = await _client.SourceAsync("Suspilne", "outlet", "C");
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var claim = await _client.ClaimAsync(Story.Deserted, Via(suspilne, "asserts", military), Via(hromadske, "asserts", military));
+        await using var db = NpgsqlDataSource.Create(api.ConnectionString);
+        // As a database that predates the counts, or a row written without the API, leaves it.
+        await using (var forget = db.CreateCommand("UPDATE claims SET origin_counts = NULL WHERE id = $1"))
+        {
+            forget.Parameters.AddWithValue(claim);
+            await forget.ExecuteNonQueryAsync();
+        }
+
+        var read = await (await _client.GetAsync($"/claims/{claim}/status")).ReadJsonAsync(HttpStatusCode.OK);
+        var counted = await Claims.Api.Provenance.OriginCountsBackfill.CountAllAsync(db, CancellationToken.None);
+
+        AssertCounts(read.GetProperty("independentOrigins"), asserts: 1);
+        Assert.True(counted >= 1, $"The backfill counted {counted} claims.");
+        await using var stored = db.CreateCommand("SELECT origin_counts FROM claims WHERE id = $1");
+        stored.Parameters.AddWithValue(claim);
+        var counts = (int[])(await stored.ExecuteScalarAsync())!;
+        Assert.Equal(new[] { 1, 0, 0, 0, 0 }, counts);
     }
 
     private static object Via(Guid sourceId, string stance, params Guid[] viaSourceIds) =>
