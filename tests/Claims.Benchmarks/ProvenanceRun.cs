@@ -239,7 +239,7 @@ public static partial class BenchmarkRun
         await using var count = new NpgsqlCommand(
             """
             SELECT (SELECT count(*) FROM evidence WHERE via_source_ids <> '{}'), (SELECT count(*) FROM evidence),
-                   (SELECT count(*) FROM source_relations), (SELECT count(*) FROM source_origin_groups)
+                   (SELECT count(*) FROM source_relations), (SELECT count(*) FROM sources WHERE origin_group_id IS NOT NULL)
             """, connection);
         await using var counted = await count.ExecuteReaderAsync();
         await counted.ReadAsync();

@@ -121,11 +121,10 @@ internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
         CreatedAt, UpdatedAt, Version, CreatedBy, evidence);
 
     /// <summary>The claim with its evidence and the origins that evidence comes down to.</summary>
-    public Claim ToClaim(IReadOnlyList<EvidenceRow> evidence)
+    public Claim ToClaim(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> originKeys)
     {
-        var items = evidence.Select(e => e.ToItem()).ToList();
-        var (groups, counts) = Provenance.Origins.Of(items, [.. evidence.Select(e => e.OriginKey)]);
-        return ToClaim(items) with { IndependentOrigins = counts, Origins = groups };
+        var (groups, counts) = Provenance.Origins.Of(evidence, originKeys);
+        return ToClaim(evidence) with { IndependentOrigins = counts, Origins = groups };
     }
 }
 

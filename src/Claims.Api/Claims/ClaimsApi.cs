@@ -314,15 +314,26 @@ public static class ClaimsApi
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             SELECT {Columns} FROM claims WHERE id = @id;
-            SELECT {EvidenceStore.SelectColumns}, {Origins.KeyOf} AS origin_key
+            SELECT {EvidenceStore.ClaimColumns}
             FROM evidence e JOIN sources s ON s.id = e.source_id
             WHERE e.claim_id = @id
             ORDER BY e.created_at, e.id;
             """,
             new { id }, transaction, cancellationToken: ct));
         var row = await results.ReadSingleOrDefaultAsync<ClaimRow>();
-        var evidence = (await results.ReadAsync<EvidenceRow>()).ToList();
-        return row?.ToClaim(evidence);
+        var evidence = (await results.ReadAsync<ClaimEvidenceRow>()).ToList();
+        if (row is null)
+        {
+            return null;
+        }
+
+        // A second round trip only for a claim whose items relay others.
+        var chained = evidence.SelectMany(e => e.Chain).Distinct().ToArray();
+        var chainSources = chained.Length == 0
+            ? new Dictionary<Guid, ChainSource>()
+            : (await connection.QueryAsync<ChainSource>(new CommandDefinition(
+                EvidenceStore.ChainSourcesSql, new { ids = chained }, transaction, cancellationToken: ct))).ToDictionary(s => s.Id);
+        return row.ToClaim([.. evidence.Select(e => e.ToItem(chainSources))], [.. evidence.Select(e => (Guid?)e.OriginKey(chainSources))]);
     }
 
     // Claims:FileSimilarity off: NULL keys, so the claim waits for a backfill.

@@ -82,17 +82,6 @@ internal sealed record EvidenceRow(
     string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy,
     string ViaSourceIds, Guid OriginSourceId, string? ViaSources)
 {
-    /// <summary>With the item's origin key, as a claim's read selects it beside the columns (Provenance.Origins.KeyOf).</summary>
-    public EvidenceRow(
-        Guid id, Guid claimId, Guid sourceId, string sourceName, string sourceKind, string sourceReliability,
-        string stance, string? quote, string? url, DateTime? publishedAt, string? note, short credibility, DateTime createdAt, string? createdBy,
-        string viaSourceIds, Guid originSourceId, string? viaSources, Guid originKey)
-        : this(id, claimId, sourceId, sourceName, sourceKind, sourceReliability, stance, quote, url, publishedAt, note, credibility, createdAt, createdBy,
-            viaSourceIds, originSourceId, viaSources) => OriginKey = originKey;
-
-    /// <summary>Items with the same key have one origin: the origin's group, or the origin source itself.</summary>
-    public Guid? OriginKey { get; init; }
-
     private sealed record ViaSource(Guid Id, string Name, string Kind, string Reliability);
 
     private static readonly JsonSerializerOptions ViaJson = new(JsonSerializerDefaults.Web);
@@ -109,4 +98,32 @@ internal sealed record EvidenceRow(
         EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy,
         ViaSourceIds.Length == 0 ? null : [.. ViaSourceIds.Split(',').Select(Guid.Parse)], ViaSourceIds.Length == 0 ? null : ReadVia(ViaSources),
         ViaSourceIds.Length == 0 ? null : OriginSourceId);
+}
+
+/// <summary>A source of a chain, as a claim's read looks them up (EvidenceStore.ChainSourcesSql).</summary>
+internal sealed record ChainSource(Guid Id, string Name, string Kind, string Reliability, Guid? OriginGroupId)
+{
+    public EvidenceSource ToSource() => new(Id, Name, EnumNames<SourceKind>.Parse(Kind), EnumNames<Reliability>.Parse(Reliability));
+}
+
+/// <summary>An evidence item as reading one claim selects it (EvidenceStore.ClaimColumns).</summary>
+internal sealed record ClaimEvidenceRow(
+    Guid Id, Guid ClaimId, Guid SourceId, string SourceName, string SourceKind, string SourceReliability,
+    string Stance, string? Quote, string? Url, DateTime? PublishedAt, string? Note, short Credibility, DateTime CreatedAt, string? CreatedBy,
+    string ViaSourceIds, Guid? SourceGroupId)
+{
+    public Guid[] Chain { get; } = ViaSourceIds.Length == 0 ? [] : [.. ViaSourceIds.Split(',').Select(Guid.Parse)];
+
+    public EvidenceItem ToItem(IReadOnlyDictionary<Guid, ChainSource> chainSources) => new(
+        Id, ClaimId,
+        new EvidenceSource(SourceId, SourceName, EnumNames<SourceKind>.Parse(SourceKind), EnumNames<Reliability>.Parse(SourceReliability)),
+        EnumNames<Stance>.Parse(Stance), Quote, Url, PublishedAt, Note, Credibility, CreatedAt, CreatedBy,
+        Chain.Length == 0 ? null : Chain,
+        Chain.Length == 0 ? null : [.. Chain.Where(chainSources.ContainsKey).Select(id => chainSources[id].ToSource())],
+        Chain.Length == 0 ? null : Chain[^1]);
+
+    /// <summary>Items with the same key have one origin: the origin's group, or the origin source itself.</summary>
+    public Guid OriginKey(IReadOnlyDictionary<Guid, ChainSource> chainSources) => Chain.Length == 0
+        ? SourceGroupId ?? SourceId
+        : chainSources.TryGetValue(Chain[^1], out var origin) && origin.OriginGroupId is { } group ? group : Chain[^1];
 }

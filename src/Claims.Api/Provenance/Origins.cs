@@ -13,19 +13,19 @@ public static class Origins
     internal const string TracedSql =
         $"""
         SELECT e.id AS evidence_id, e.stance, e.source_id, {EvidenceStore.Origin} AS origin_source_id,
-               coalesce(o.name, '(a deleted source)') AS origin_name, g.group_id AS origin_group_id
+               coalesce(o.name, '(a deleted source)') AS origin_name, o.origin_group_id
         FROM evidence e
         LEFT JOIN sources o ON o.id = {EvidenceStore.Origin}
-        LEFT JOIN source_origin_groups g ON g.source_id = {EvidenceStore.Origin}
+
         WHERE e.claim_id = @id
         """;
 
     /// <summary>
     /// An item's origin key, for the alias e: its origin's group, or the origin source itself when
-    /// that is in no group. A key look-up in the (small) table of grouped sources.
+    /// that is in no group. A key look-up of the origin's source.
     /// </summary>
     public const string KeyOf =
-        $"coalesce((SELECT g.group_id FROM source_origin_groups g WHERE g.source_id = {EvidenceStore.Origin}), {EvidenceStore.Origin})";
+        $"coalesce((SELECT o.origin_group_id FROM sources o WHERE o.id = {EvidenceStore.Origin}), {EvidenceStore.Origin})";
 
     /// <summary>
     /// The claim's origin counts as claims.origin_counts holds them, for a claim id expression:

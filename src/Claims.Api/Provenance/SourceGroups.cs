@@ -4,7 +4,7 @@ using Dapper;
 namespace Claims.Api.Provenance;
 
 /// <summary>
-/// Keeps source_origin_groups in step with the relations that make sources one origin
+/// Keeps sources.origin_group_id in step with the relations that make sources one origin
 /// ('affiliated_with' and 'derived_from', either way, transitively). Run in the transaction of every
 /// write that adds or removes such a relation, or deletes a source that had one.
 /// </summary>
@@ -28,12 +28,11 @@ internal static class SourceGroups
             SELECT seed, min(source_id::text)::uuid AS group_id, count(*) AS size FROM reach GROUP BY seed),
         members AS (
             SELECT DISTINCT r.source_id, g.group_id, g.size FROM reach r JOIN groups g ON g.seed = r.seed),
-        alone AS (
-            DELETE FROM source_origin_groups o USING members m WHERE o.source_id = m.source_id AND m.size = 1)
-        INSERT INTO source_origin_groups (source_id, group_id)
-        SELECT m.source_id, m.group_id FROM members m
-        WHERE m.size > 1 AND EXISTS (SELECT 1 FROM sources s WHERE s.id = m.source_id)
-        ON CONFLICT (source_id) DO UPDATE SET group_id = excluded.group_id;
+        regrouped AS (
+            SELECT source_id, CASE WHEN size > 1 THEN group_id END AS group_id FROM members)
+        UPDATE sources s SET origin_group_id = r.group_id
+        FROM regrouped r
+        WHERE s.id = r.source_id AND s.origin_group_id IS DISTINCT FROM r.group_id;
         WITH RECURSIVE reach (source_id) AS (
             SELECT unnest(@seeds::uuid[])
             UNION
