@@ -69,14 +69,22 @@ public static class EvidenceApi
             // the claim, so that a status change cannot judge it on a stale evidence count. The
             // chain's sources have no foreign key: they are held until commit instead, so that
             // none can be deleted under the new item.
+            // The counting lock comes first, before the claim's row is locked (Origins.CountingLock).
             var via = request.ViaSourceIds ?? [];
-            var state = await connection.QuerySingleAsync<(bool ClaimExists, bool SourceExists, Guid[] Found)>(new CommandDefinition(
-                """
+            (bool ClaimExists, bool SourceExists, Guid[] Found) state;
+            await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"""
+                {Origins.CountingLock}
                 WITH claim AS (UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1 WHERE id = @id RETURNING id),
                      chain AS (SELECT id FROM sources WHERE id = ANY(@via) FOR KEY SHARE)
                 SELECT EXISTS (SELECT 1 FROM claim), EXISTS (SELECT 1 FROM sources WHERE id = @sourceId), ARRAY(SELECT id FROM chain)
                 """,
-                new { id, sourceId = request.SourceId, via = via.ToArray() }, transaction, cancellationToken: ct));
+                new { id, sourceId = request.SourceId, via = via.ToArray() }, transaction, cancellationToken: ct)))
+            {
+                await read.ReadAsync<object>();
+                state = await read.ReadSingleAsync<(bool, bool, Guid[])>();
+            }
+
             if (!state.ClaimExists)
             {
                 return Problems.NotFound("claim", id);
@@ -157,12 +165,14 @@ public static class EvidenceApi
         List<TracedEvidence> weighed;
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
+            {Origins.CountingLock}
             SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
             SELECT status FROM claims WHERE id = @id;
             {Origins.TracedSql} AND (e.stance IN ('asserts', 'supports', 'refutes') OR e.id = @evidenceId);
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct)))
         {
+            await read.ReadAsync<object>();
             await read.ReadAsync<int>();
             status = await read.ReadSingleOrDefaultAsync<string>();
             weighed = [.. await read.ReadAsync<TracedEvidence>()];

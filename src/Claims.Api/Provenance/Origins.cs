@@ -45,7 +45,9 @@ public static class Origins
     /// Taken (shared) by every write of evidence before it counts a claim's origins, and
     /// (exclusive) by every regrouping before it recounts: a recount then sees the evidence
     /// written before it, and a count the groups regrouped before it. A statement of its own, so
-    /// that the statements after it read what the holder before committed.
+    /// that the statements after it read what the holder before committed. Taken before the
+    /// transaction locks any claim's row: a regrouping holds the exclusive lock while it waits for
+    /// claims' rows, so a write that locked a claim and then waited here would deadlock with it.
     /// </summary>
     public const string CountingLock = "SELECT pg_advisory_xact_lock_shared(7274, 16);";
 

@@ -13,6 +13,12 @@ internal static class SourceGroups
     /// <summary>The relation kinds that join two sources into one origin; 'cites' does not.</summary>
     public const string JoiningKinds = "('affiliated_with', 'derived_from')";
 
+    /// <summary>
+    /// The exclusive side of <see cref="Origins.CountingLock"/>, for a write that must hold it
+    /// before it locks a row that an evidence write may wait for (deleting a source).
+    /// </summary>
+    public const string Lock = "SELECT pg_advisory_xact_lock(7274, 16);";
+
     // The lock queues regroupings one after another, and each statement of the batch reads what
     // the previous holder committed: two relations added at once (A-B, B-C) end as one group.
     private static readonly string Sql =

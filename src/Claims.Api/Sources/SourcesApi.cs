@@ -232,12 +232,15 @@ public static class SourcesApi
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
-        // One statement (and its event), then the COMMIT. The delete decides on the row as it is when it runs;
+        // After the lock, one statement (and its event), then the COMMIT. The delete decides on the row as it is when it runs;
         // the version and count beside it only explain a refusal, and the foreign key still
         // guards against evidence that a concurrent transaction adds. Chains have no foreign key:
         // evidence that names the source in its chain counts as citing it, and is looked for again
         // once the row is deleted (see below). The sources one with it lose their link through it,
         // so their groups are recomputed.
+        // The regrouping's lock before the source's row: an evidence write holding the counting lock
+        // may be waiting for that row (its foreign key), and the regrouping below for the lock.
+        await connection.ExecuteAsync(new CommandDefinition(SourceGroups.Lock, transaction: transaction, cancellationToken: ct));
         var outcome = await connection.QuerySingleAsync<(int? Version, long Citations, bool Deleted, Guid[] Neighbours)>(new CommandDefinition(
             $"""
             WITH removed AS (

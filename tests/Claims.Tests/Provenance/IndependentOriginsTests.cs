@@ -249,6 +249,56 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
     }
 
     [Fact]
+    public async Task EvidenceAddedWhileARelationComesAndGoesIsAllStoredAndCountedAsTheRelationsEnd()
+    {
+        var austin = await _client.SourceAsync("Lloyd Austin", "person", "B");
+        var pentagon = await _client.SourceAsync("Pentagon", "government", "B");
+        var spokesperson = await _client.SourceAsync("Pentagon spokesperson", "person", "B");
+        var claim = await _client.ClaimAsync(Story.Training, Story.Evidence(austin, "asserts", "there is evidence"));
+
+        // A regrouping recounts the claims it touches while evidence is written to them: neither
+        // may wait for the other in a circle, and the last count must see both.
+        async Task<List<HttpStatusCode>> AddAsync()
+        {
+            var answers = new List<HttpStatusCode>();
+            for (var i = 0; i < 12; i++)
+            {
+                var response = await _client.PostAsJsonAsync($"/claims/{claim}/evidence", Story.Evidence(i % 2 == 0 ? pentagon : spokesperson, "supports", $"report {i}"));
+                answers.Add(response.StatusCode);
+            }
+
+            return answers;
+        }
+
+        async Task<List<HttpStatusCode>> ToggleAsync()
+        {
+            var answers = new List<HttpStatusCode>();
+            for (var i = 0; i < 7; i++)
+            {
+                var added = await _client.PostAsJsonAsync($"/sources/{pentagon}/relations", new { kind = "affiliated_with", relatedSourceId = spokesperson });
+                answers.Add(added.StatusCode);
+                if (i < 6)
+                {
+                    var relation = (await added.ReadJsonAsync(HttpStatusCode.Created)).Id();
+                    answers.Add((await _client.DeleteAsync($"/sources/{pentagon}/relations/{relation}")).StatusCode);
+                }
+            }
+
+            return answers;
+        }
+
+        var adding = AddAsync();
+        var toggling = ToggleAsync();
+        await Task.WhenAll(adding, toggling);
+
+        Assert.All(await adding, status => Assert.Equal(HttpStatusCode.Created, status));
+        Assert.Equal([.. Enumerable.Repeat(new[] { HttpStatusCode.Created, HttpStatusCode.NoContent }, 6).SelectMany(p => p), HttpStatusCode.Created], await toggling);
+        var status = await (await _client.GetAsync($"/claims/{claim}/status")).ReadJsonAsync(HttpStatusCode.OK);
+        AssertCounts(status.GetProperty("evidenceCounts"), asserts: 1, supports: 12);
+        AssertCounts(status.GetProperty("independentOrigins"), asserts: 1, supports: 1);
+    }
+
+    [Fact]
     public async Task AClaimWhoseOriginsAreNotCountedYetIsCountedOnReadAndThenByTheBackfill()
     {
         var military = await _client.SourceAsync("Anonymous sources in the Ukrainian military", "anonymous", "F");
