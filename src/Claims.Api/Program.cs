@@ -1,5 +1,6 @@
 using Claims.Api.Auth;
 using Claims.Api.Claims;
+using Claims.Api.Claims.Relations;
 using Claims.Api.Data;
 using Claims.Api.Desk;
 using Claims.Api.Errors;
@@ -83,6 +84,7 @@ app.UseClaimsApi();
 var api = app.MapGroup("").WithWholeAnswers().WithNextLinks().WithValidation().WithCommonProblems().WithReadRetries();
 api.MapSources();
 api.MapSourceRelations();
+api.MapClaimRelations();
 api.MapSourceRecord();
 api.MapClaims();
 api.MapEvidence();

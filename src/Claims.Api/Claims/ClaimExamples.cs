@@ -37,7 +37,8 @@ internal sealed class ClaimExamples : IOpenApiExamples
     /// </summary>
     internal static ProblemDetails PossibleDuplicates()
     {
-        var problem = ClaimsApi.PossibleDuplicates([new SimilarClaim(0.8269, TrainingClaim(null))], 0.6);
+        var problem = ClaimsApi.PossibleDuplicates(
+            [new SimilarClaim(0.8269, TrainingClaim(null), new Relations.ClaimRelationRequest(Relations.ClaimRelationKind.DuplicateOf, TrainingClaimId))], 0.6);
         problem.Extensions["requestId"] = "0HNA3TJ8S5K2Q:00000001";
         problem.Extensions["traceId"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         return problem;

@@ -48,7 +48,10 @@ public sealed record Claim(
     EvidenceCounts? IndependentOrigins = null,
     [property: Description("Which evidence items collapse into which origin, and why: each origin that stands for more than one item or is reached through a chain, in the order their first items were linked (an item not listed is its own origin, its quoted source). Beside evidence only.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    IReadOnlyList<OriginGroup>? Origins = null) : IHasETag;
+    IReadOnlyList<OriginGroup>? Origins = null,
+    [property: Description("Set when the claim is recorded as a duplicate (duplicate_of): the claim at the end of its chain, whose status is authoritative. Its status look-up answers that claim's status, and lists leave it out unless includeDuplicates=true.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    Guid? CanonicalClaimId = null) : IHasETag;
 
 /// <summary>The editable fields of a claim, shared by create and replace.</summary>
 public interface IClaimFields
@@ -110,6 +113,10 @@ internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
     public DateTime UpdatedAt { get; init; }
     public int Version { get; init; }
     public string? CreatedBy { get; init; }
+    public Guid? CanonicalClaimId { get; init; }
+
+    /// <summary>Only in the read of one claim: whether other claims are recorded as its duplicates.</summary>
+    public bool HasDuplicates { get; init; }
 
     /// <summary>The editable fields, as a PUT body would give them.</summary>
     public ClaimRequest ToFields() => new(Statement, Summary, Language, Tags, FirstReportedOn);
@@ -118,13 +125,17 @@ internal record ClaimRow : IPatchableRow<ClaimRequest, Claim>
 
     public Claim ToClaim(IReadOnlyList<EvidenceItem>? evidence = null) => new(
         Id, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
-        CreatedAt, UpdatedAt, Version, CreatedBy, evidence);
+        CreatedAt, UpdatedAt, Version, CreatedBy, evidence, CanonicalClaimId: CanonicalClaimId);
 
-    /// <summary>The claim with its evidence and the origins that evidence comes down to.</summary>
-    public Claim ToClaim(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> originKeys)
+    /// <summary>
+    /// The claim with its evidence and the origins that evidence comes down to: the first
+    /// <paramref name="own"/> items of <paramref name="evidence"/> are the claim's, the rest its
+    /// duplicates', which count toward its origins.
+    /// </summary>
+    public Claim ToClaim(IReadOnlyList<EvidenceItem> evidence, IReadOnlyList<Guid?> originKeys, int own)
     {
         var (groups, counts) = Provenance.Origins.Of(evidence, originKeys);
-        return ToClaim(evidence) with { IndependentOrigins = counts, Origins = groups };
+        return ToClaim(own == evidence.Count ? evidence : [.. evidence.Take(own)]) with { IndependentOrigins = counts, Origins = groups };
     }
 }
 
@@ -140,4 +151,7 @@ internal sealed record RankedClaimRow : ClaimRow
 /// <summary>A near-duplicate of a proposed statement.</summary>
 public sealed record SimilarClaim(
     [property: Description("Trigram similarity of the statements, 0 (nothing shared) to 1 (the same).")] double Score,
-    Claim Claim);
+    Claim Claim,
+    [property: Description("At a score of Claims:DuplicateScore (0.6 by default) or more: the relation to record if a person judges the claims the same, POST /claims/{yourClaimId}/relations with this body. It names the claim's canonical when the claim is itself a duplicate. Nothing is linked or merged without that request.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    Relations.ClaimRelationRequest? Suggested = null);

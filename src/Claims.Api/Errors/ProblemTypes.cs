@@ -97,7 +97,13 @@ public static class ProblemTypes
         "Evidence items still refer to the source, so deleting it would leave claims with evidence from nowhere; detail says how many. Nothing was changed. Remove those evidence items from their claims first (GET /sources/{id}/claims lists the claims), then delete the source.");
 
     public static readonly ProblemType PossibleDuplicates = new("possible-duplicates", 409, "Near-duplicates of this claim are logged already.",
-        "The request asked POST /claims to check for duplicates first (checkDuplicates: true), and logged claims have statements at least `minScore` similar to this one (the setting Claims:DuplicateScore, 0.6 by default). Nothing was stored. `duplicates` lists up to 5 of them, best first, as GET /claims/similar gives them: each a `score` from 0 to 1 and the `claim`. Add your evidence to one of them (POST /claims/{id}/evidence), or send the request again without checkDuplicates to log the claim anyway; the same Idempotency-Key may be used for that, since a refusal uses up no key.");
+        "The request asked POST /claims to check for duplicates first (checkDuplicates: true), and logged claims have statements at least `minScore` similar to this one (the setting Claims:DuplicateScore, 0.6 by default). Nothing was stored. `duplicates` lists up to 5 of them, best first, as GET /claims/similar gives them: each a `score` from 0 to 1, the `claim`, and the `suggested` duplicate_of relation. Add your evidence to one of them (POST /claims/{id}/evidence), or log the claim and record it as a duplicate, or send the request again without checkDuplicates to log the claim anyway; the same Idempotency-Key may be used for that, since a refusal uses up no key.");
+
+    public static readonly ProblemType DuplicateCycle = new("duplicate-cycle", 409, "The duplicate_of relation would close a cycle.",
+        "The related claim is a duplicate of the claim in the path, directly or through a chain of duplicate_of relations, so recording the claim as its duplicate would leave neither canonical. Nothing was changed. Record the relation the other way, or remove the existing one first (GET /claims/{id}/relations lists them).");
+
+    public static readonly ProblemType ClaimIsDuplicate = new("claim-is-duplicate", 409, "The claim is a duplicate; its canonical's status counts.",
+        "The claim is recorded as a duplicate of another (duplicate_of), whose status is authoritative: its status look-up answers that claim's status, named in canonicalClaimId. Nothing was changed. Change the canonical claim's status, or remove the duplicate_of relation first if the claims are not the same.");
 
     public static readonly ProblemType WebhookDisabled = new("webhook-disabled", 409, "The webhook is disabled.",
         "The subscription was disabled (its receiver answered 410 Gone, or its deliveries failed for days; detail says which and when), so nothing is sent to it. Nothing was changed. Register the receiver again with POST /webhooks once it works.");
@@ -170,7 +176,7 @@ public static class ProblemTypes
     [
         InvalidRequest, MalformedJson, InvalidIdempotencyKey, ValueRefused, BadRequest, WebhookUrlRefused, Unauthenticated, Forbidden, CsrfRefused, NotFound, MethodNotAllowed, NotAcceptable,
         RequestTimeout, ConfirmNeedsSupport, FalseNeedsRefutation, ConfirmNeedsIndependentSupport, FalseNeedsIndependentRefutation, VerdictRestsOnEvidence, NoteNeedsStatusChange, SourceStillCited,
-        PossibleDuplicates, WebhookDisabled, IdempotencyKeyInFlight, NoVerdictYet, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
+        PossibleDuplicates, DuplicateCycle, ClaimIsDuplicate, WebhookDisabled, IdempotencyKeyInFlight, NoVerdictYet, StateConflict, ConcurrentChange, EventsPurged, VersionMismatch, BodyTooLarge, UnsupportedMediaType,
         IdempotencyKeyReused, IfMatchRequired, RateLimited, TooManyFailedKeys, TooManyStreams, InternalError, DatabaseUnavailable, DatabaseBusy,
         DeadlineExceeded, NotReady, StreamsFull, CommitUnconfirmed,
     ];

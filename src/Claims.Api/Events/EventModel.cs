@@ -22,6 +22,10 @@ public enum EventType
     [JsonStringEnumMemberName("claim.deleted")] ClaimDeleted,
     /// <summary>A claim moved to another status; data is {from, to, note, changedBy, status}.</summary>
     [JsonStringEnumMemberName("claim.status_changed")] ClaimStatusChanged,
+    /// <summary>Two claims were related (duplicate_of, contradicts, refines, related); data is the relation, subject its id, claimId the claim it was recorded from.</summary>
+    [JsonStringEnumMemberName("claim.relation_added")] ClaimRelationAdded,
+    /// <summary>A relation between claims was removed; data is {"id", "claimId", "relatedClaimId"}.</summary>
+    [JsonStringEnumMemberName("claim.relation_removed")] ClaimRelationRemoved,
     /// <summary>Evidence was linked to a claim; data is the evidence item.</summary>
     [JsonStringEnumMemberName("evidence.added")] EvidenceAdded,
     /// <summary>Evidence was unlinked; data is {"id", "claimId"}.</summary>

@@ -17,6 +17,9 @@ namespace Claims.Api.Evidence;
 
 public static class EvidenceApi
 {
+    // The claim whose verdict an evidence item of the claim @id may ground: its canonical, or itself.
+    private const string Judged = "(SELECT coalesce(d.canonical_claim_id, d.id) FROM claims d WHERE d.id = @id)";
+
     public static RouteGroupBuilder MapEvidence(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/claims/{id:guid}/evidence").WithTags("Evidence");
@@ -158,6 +161,9 @@ public static class EvidenceApi
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
+        // For a duplicate, the verdict at stake is its canonical's, weighed on the evidence of the
+        // canonical and all its duplicates: the claim's row is locked first, then the canonical's,
+        // in the order an evidence write takes them.
         // Lock first, read in later statements of the same batch: a delete that waited for the
         // lock must weigh what the previous holder left, or two concurrent deletes could each see
         // the other's 'supports' item and remove the last two together.
@@ -167,18 +173,20 @@ public static class EvidenceApi
             $"""
             {Origins.CountingLock}
             SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
-            SELECT status FROM claims WHERE id = @id;
-            {Origins.TracedSql} AND (e.stance IN ('asserts', 'supports', 'refutes') OR e.id = @evidenceId);
+            SELECT 1 FROM claims WHERE id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = @id) FOR UPDATE;
+            SELECT status FROM claims WHERE id = {Judged};
+            {Origins.Traced(Judged)} AND (e.stance IN ('asserts', 'supports', 'refutes') OR e.id = @evidenceId);
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct)))
         {
             await read.ReadAsync<object>();
             await read.ReadAsync<int>();
+            await read.ReadAsync<int>();
             status = await read.ReadSingleOrDefaultAsync<string>();
             weighed = [.. await read.ReadAsync<TracedEvidence>()];
         }
 
-        var target = weighed.Find(e => e.EvidenceId == evidenceId);
+        var target = weighed.Find(e => e.EvidenceId == evidenceId && e.ClaimId == id);
         if (status is null || target is null)
         {
             return Problems.NotFound("evidence item", evidenceId);
@@ -204,6 +212,7 @@ public static class EvidenceApi
             UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1,
                               origin_counts = {Origins.CountsOf("@id")}
             WHERE id = @id;
+            {Origins.RecountCanonicalOf("@id")}
             """,
             new { id, evidenceId }, transaction, cancellationToken: ct));
         await events.AppendAsync(commit, Caller.Name(http.User),

@@ -38,6 +38,13 @@ internal static class EvidenceStore
     /// <summary>The sources of the chains of one claim's items, as <see cref="ChainSource"/>.</summary>
     public const string ChainSourcesSql = "SELECT id, name, kind, reliability, origin_group_id FROM sources WHERE id = ANY(@ids)";
 
+    /// <summary>The same for the items of the claims in a uuid[] expression, through the few items with chains.</summary>
+    public static string ChainSourcesOf(string claimIds) =>
+        $$"""
+        SELECT id, name, kind, reliability, origin_group_id FROM sources
+        WHERE id IN (SELECT unnest(e.via_source_ids) FROM evidence e WHERE e.claim_id = ANY({{claimIds}}) AND e.via_source_ids <> '{}')
+        """;
+
     /// <summary>
     /// The chain's sources as a JSON array in chain order, for the alias e; NULL without a chain,
     /// which most items have, so that they pay for no subquery.
@@ -71,7 +78,7 @@ internal static class EvidenceStore
         return missing;
     }
 
-    /// <summary>Inserts all items in one statement, whatever their number, and counts the claim's origins again.</summary>
+    /// <summary>Inserts all items in one statement, whatever their number, and counts the claim's origins again (and its canonical's, for a duplicate).</summary>
     public static Task InsertAsync(IDbConnection connection, IDbTransaction transaction, Guid claimId, IReadOnlyList<(Guid Id, EvidenceRequest Request)> items, string? createdBy, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(
             $"""
@@ -83,6 +90,7 @@ internal static class EvidenceStore
                         @publishedAts::timestamptz[], @notes::text[], @credibilities::smallint[], @vias::text[])
                  AS item (id, source_id, stance, quote, url, published_at, note, credibility, via);
             UPDATE claims SET origin_counts = {Provenance.Origins.CountsOf("@claimId")} WHERE id = @claimId;
+            {Provenance.Origins.RecountCanonicalOf("@claimId")}
             """,
             new
             {

@@ -90,6 +90,27 @@ public static class PageExtensions
     }
 
     /// <summary>
+    /// The SQL of a page of a relation table listed from either side, for <see cref="ChildPageAsync"/>:
+    /// the rows whose <paramref name="side"/> or <paramref name="otherSide"/> column is @ParentId,
+    /// each side read newest first through its own index as far as the page needs, then merged.
+    /// <paramref name="from"/> names the table as r with any joins, <paramref name="keyset"/> is
+    /// empty or the condition after a cursor.
+    /// </summary>
+    public static string EitherSidePage(string columns, string from, string side, string otherSide, string keyset) =>
+        $"""
+        SELECT * FROM (
+            (SELECT {columns} FROM {from}
+             WHERE r.{side} = @ParentId {keyset}
+             ORDER BY r.created_at DESC, r.id DESC LIMIT @Take)
+            UNION ALL
+            (SELECT {columns} FROM {from}
+             WHERE r.{otherSide} = @ParentId {keyset}
+             ORDER BY r.created_at DESC, r.id DESC LIMIT @Take)
+        ) AS both_sides
+        ORDER BY created_at DESC, id DESC LIMIT @Take
+        """;
+
+    /// <summary>
     /// A page of one parent's rows in one round trip: whether the parent exists (null when it does
     /// not), then the page. <paramref name="pageSql"/> uses @ParentId, @Take, @At and @Id.
     /// </summary>

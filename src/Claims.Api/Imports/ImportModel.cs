@@ -63,8 +63,8 @@ public sealed record ImportJob(
 /// <summary>
 /// One NDJSON line: a claim as the NDJSON export writes it (GET /claims with Accept:
 /// application/x-ndjson), every member optional but statement. Members the export writes and an
-/// import has no use for (evidence claimId and originSourceId, the claim's independentOrigins and
-/// origins) are accepted and ignored.
+/// import has no use for (evidence claimId and originSourceId, the claim's independentOrigins,
+/// origins and canonicalClaimId) are accepted and ignored.
 /// </summary>
 public sealed record ImportLine(
     Guid? Id,
@@ -83,7 +83,8 @@ public sealed record ImportLine(
     IReadOnlyList<ImportEvidence>? Evidence,
     IReadOnlyList<ImportStatusChange>? History,
     [property: Description("Written by the export of GET /claims/{id}'s answer; derived, so ignored.")] JsonElement? IndependentOrigins = null,
-    [property: Description("Written by the export of GET /claims/{id}'s answer; derived, so ignored.")] JsonElement? Origins = null);
+    [property: Description("Written by the export of GET /claims/{id}'s answer; derived, so ignored.")] JsonElement? Origins = null,
+    [property: Description("Written by the export for a claim recorded as a duplicate (with includeDuplicates=true); relations between claims are not imported, so ignored: the claim is imported as a claim of its own.")] Guid? CanonicalClaimId = null);
 
 /// <summary>An evidence item of an imported claim: its source by id, externalId, or name and kind.</summary>
 public sealed record ImportEvidence(

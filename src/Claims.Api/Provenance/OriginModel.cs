@@ -23,7 +23,7 @@ public sealed record DiscountedEvidence(
     [property: Description("Why it does not count, in words."), MaxLength(1000)] string Reason);
 
 /// <summary>One evidence item as the rules see it: its stance and where it comes from.</summary>
-internal sealed record TracedEvidence(Guid EvidenceId, string Stance, Guid SourceId, Guid OriginSourceId, string OriginName, Guid? OriginGroupId)
+internal sealed record TracedEvidence(Guid EvidenceId, string Stance, Guid SourceId, Guid OriginSourceId, string OriginName, Guid? OriginGroupId, Guid ClaimId)
 {
     /// <summary>Items with the same key have one origin.</summary>
     public Guid Origin => OriginGroupId ?? OriginSourceId;

@@ -7,18 +7,35 @@ namespace Claims.Api.Provenance;
 public static class Origins
 {
     /// <summary>
-    /// A claim's items with their origins, for the alias-free parameter @id: one index range scan on
-    /// evidence, a key look-up per item for its origin's name and group.
+    /// A claim's items with their origins, for the alias-free parameter @id, its duplicates' items
+    /// included: an index scan on evidence, a key look-up per item for its origin's name and group.
     /// </summary>
-    internal const string TracedSql =
+    internal static readonly string TracedSql = Traced("@id");
+
+    /// <summary><see cref="TracedSql"/> for a claim id expression instead of @id.</summary>
+    internal static string Traced(string claimId) =>
         $"""
         SELECT e.id AS evidence_id, e.stance, e.source_id, {EvidenceStore.Origin} AS origin_source_id,
-               coalesce(o.name, '(a deleted source)') AS origin_name, o.origin_group_id
+               coalesce(o.name, '(a deleted source)') AS origin_name, o.origin_group_id, e.claim_id
         FROM evidence e
         LEFT JOIN sources o ON o.id = {EvidenceStore.Origin}
-
-        WHERE e.claim_id = @id
+        WHERE e.claim_id = ANY({WithDuplicates(claimId)})
         """;
+
+    /// <summary>
+    /// Recounts the origins of the canonical of the claim <paramref name="claimId"/>, if it is a
+    /// duplicate (a statement): its evidence counts there too.
+    /// </summary>
+    public static string RecountCanonicalOf(string claimId) =>
+        $"UPDATE claims c SET origin_counts = {CountsOf("c.id")} WHERE c.id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = {claimId} AND d.canonical_claim_id IS NOT NULL);";
+
+    /// <summary>
+    /// The claim and the claims recorded as its duplicates, as an array for a claim id expression:
+    /// a canonical's origins count its duplicates' evidence. A probe of the small index of
+    /// duplicates (claims_canonical_idx), which finds nothing for nearly every claim.
+    /// </summary>
+    public static string WithDuplicates(string claimId) =>
+        $"ARRAY(SELECT {claimId} UNION ALL SELECT d.id FROM claims d WHERE d.canonical_claim_id = {claimId})";
 
     /// <summary>
     /// An item's origin key, for the alias e: its origin's group, or the origin source itself when
@@ -29,7 +46,8 @@ public static class Origins
 
     /// <summary>
     /// The claim's origin counts as claims.origin_counts holds them, for a claim id expression:
-    /// the number of distinct origin keys per stance, in the order of <see cref="Stance"/>.
+    /// the number of distinct origin keys per stance, in the order of <see cref="Stance"/>, over
+    /// the claim's evidence and its duplicates'.
     /// </summary>
     public static string CountsOf(string claimId) =>
         $"""
@@ -38,7 +56,7 @@ public static class Origins
                       count(DISTINCT x.origin) FILTER (WHERE x.stance = 'refutes'),
                       count(DISTINCT x.origin) FILTER (WHERE x.stance = 'unable_to_verify'),
                       count(DISTINCT x.origin) FILTER (WHERE x.stance = 'mentions')]::int[]
-         FROM (SELECT e.stance, {KeyOf} AS origin FROM evidence e WHERE e.claim_id = {claimId}) x)
+         FROM (SELECT e.stance, {KeyOf} AS origin FROM evidence e WHERE e.claim_id = ANY({WithDuplicates(claimId)})) x)
         """;
 
     /// <summary>
@@ -50,6 +68,13 @@ public static class Origins
     /// claims' rows, so a write that locked a claim and then waited here would deadlock with it.
     /// </summary>
     public const string CountingLock = "SELECT pg_advisory_xact_lock_shared(7274, 16);";
+
+    /// <summary>
+    /// The exclusive side of <see cref="CountingLock"/>, for a write that changes which evidence
+    /// counts toward which claim or origin (relations of sources, duplicates of claims, deleting
+    /// either) and recounts: taken first, before any row lock, for the same reason.
+    /// </summary>
+    public const string RecountingLock = "SELECT pg_advisory_xact_lock(7274, 16);";
 
     /// <summary>
     /// The number of distinct origins per stance, and the origins worth showing: those that stand

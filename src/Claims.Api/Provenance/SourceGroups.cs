@@ -13,17 +13,14 @@ internal static class SourceGroups
     /// <summary>The relation kinds that join two sources into one origin; 'cites' does not.</summary>
     public const string JoiningKinds = "('affiliated_with', 'derived_from')";
 
-    /// <summary>
-    /// The exclusive side of <see cref="Origins.CountingLock"/>, for a write that must hold it
-    /// before it locks a row that an evidence write may wait for (deleting a source).
-    /// </summary>
-    public const string Lock = "SELECT pg_advisory_xact_lock(7274, 16);";
+    /// <summary>For a write that must hold the regrouping's lock before it locks a row that an evidence write may wait for (deleting a source).</summary>
+    public const string Lock = Origins.RecountingLock;
 
     // The lock queues regroupings one after another, and each statement of the batch reads what
     // the previous holder committed: two relations added at once (A-B, B-C) end as one group.
     private static readonly string Sql =
         $$"""
-        SELECT pg_advisory_xact_lock(7274, 16);
+        {{Origins.RecountingLock}}
         WITH RECURSIVE reach (seed, source_id) AS (
             SELECT seed, seed FROM unnest(@seeds::uuid[]) AS seed
             UNION
@@ -44,12 +41,17 @@ internal static class SourceGroups
             UNION
             SELECT CASE WHEN r.source_id = reach.source_id THEN r.related_source_id ELSE r.source_id END
             FROM reach JOIN source_relations r ON reach.source_id IN (r.source_id, r.related_source_id)
-            WHERE r.kind IN {{JoiningKinds}})
-        UPDATE claims c SET origin_counts = {{Origins.CountsOf("c.id")}}
-        WHERE c.id IN (
+            WHERE r.kind IN {{JoiningKinds}}),
+        touched (claim_id) AS (
             SELECT e.claim_id FROM evidence e WHERE e.source_id IN (SELECT source_id FROM reach) AND e.via_source_ids = '{}'
             UNION
-            SELECT e.claim_id FROM evidence e WHERE e.via_source_ids <> '{}' AND e.via_source_ids && ARRAY(SELECT source_id FROM reach));
+            SELECT e.claim_id FROM evidence e WHERE e.via_source_ids <> '{}' AND e.via_source_ids && ARRAY(SELECT source_id FROM reach))
+        UPDATE claims c SET origin_counts = {{Origins.CountsOf("c.id")}}
+        WHERE c.id IN (
+            SELECT claim_id FROM touched
+            UNION
+            -- A duplicate's evidence counts toward its canonical too.
+            SELECT d.canonical_claim_id FROM claims d JOIN touched t ON d.id = t.claim_id WHERE d.canonical_claim_id IS NOT NULL);
         """;
 
     /// <summary>

@@ -21,11 +21,16 @@ public static class VerificationApi
     // the claim's row (Origins.CountsOf), since working them out costs a look-up per item. They are
     // NULL for a claim not counted yet (OriginCountsBackfill), which CountedAsync counts then: a
     // fallback inside this statement would cost every read its plan's start-up.
+    //
+    // A duplicate answers its canonical's status (claims.canonical_claim_id): read in a second
+    // round trip, only for the few claims that are duplicates. Following it in this statement, a
+    // probe of the duplicates' index for every look-up, cost 0.89 of the look-up without it.
     private const string StatusSql =
         """
         SELECT c.id AS claim_id, c.status, c.status_note, c.status_updated_at AS updated_at, c.version, n.*,
                c.origin_counts[1] AS asserts_origins, c.origin_counts[2] AS supports_origins, c.origin_counts[3] AS refutes_origins,
-               c.origin_counts[4] AS unable_to_verify_origins, c.origin_counts[5] AS mentions_origins
+               c.origin_counts[4] AS unable_to_verify_origins, c.origin_counts[5] AS mentions_origins,
+               c.canonical_claim_id
         FROM claims c
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE e.stance = 'asserts')::int AS asserts,
@@ -35,6 +40,7 @@ public static class VerificationApi
                    count(*) FILTER (WHERE e.stance = 'mentions')::int AS mentions
             FROM evidence e WHERE e.claim_id = c.id) n
         """;
+
 
     public static RouteGroupBuilder MapVerification(this IEndpointRouteBuilder app)
     {
@@ -76,7 +82,7 @@ public static class VerificationApi
             return Problems.NotFound("claim", id);
         }
 
-        row = (await CountedAsync(connection, null, [row], ct))[0];
+        row = (await CountedAsync(connection, null, await FollowedAsync(connection, [row], ct), ct))[0];
 
         var view = row.ToView();
         var etag = StatusRow.ETag(view);
@@ -92,7 +98,7 @@ public static class VerificationApi
         await using var connection = await db.OpenConnectionAsync(ct);
         var read = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
             StatusSql + " WHERE c.id = ANY(@ids)", new { ids }, cancellationToken: ct))).AsList();
-        var rows = (await CountedAsync(connection, null, read, ct)).ToDictionary(r => r.ClaimId);
+        var rows = (await CountedAsync(connection, null, await FollowedAsync(connection, read, ct), ct)).ToDictionary(r => r.ClaimId);
         return TypedResults.Ok(new StatusesResponse(
             [.. ids.Where(rows.ContainsKey).Select(i => rows[i].ToView())],
             [.. ids.Where(i => !rows.ContainsKey(i))]));
@@ -138,6 +144,13 @@ public static class VerificationApi
             if (current is null)
             {
                 return Problems.NotFound("claim", id);
+            }
+
+            if (current.CanonicalClaimId is { } canonical)
+            {
+                return ProblemTypes.ClaimIsDuplicate.Result(
+                    $"The claim is recorded as a duplicate of {canonical}, whose status is authoritative: change that claim's status (PUT /claims/{canonical}/status) instead. Nothing was changed.",
+                    new Dictionary<string, object?> { ["canonicalClaimId"] = canonical });
             }
 
             current = (await CountedAsync(connection, transaction, [current], ct))[0];
@@ -191,12 +204,32 @@ public static class VerificationApi
         }, ct);
     }
 
+    /// <summary>
+    /// The rows, each duplicate's replaced by its canonical's under the duplicate's id (one more
+    /// statement, and only when there are duplicates). A canonical deleted meanwhile leaves the
+    /// duplicate's own row.
+    /// </summary>
+    private static async Task<IReadOnlyList<StatusRow>> FollowedAsync(NpgsqlConnection connection, IReadOnlyList<StatusRow> rows, CancellationToken ct)
+    {
+        var canonicals = rows.Where(r => r.CanonicalClaimId is not null).Select(r => r.CanonicalClaimId!.Value).Distinct().ToArray();
+        if (canonicals.Length == 0)
+        {
+            return rows;
+        }
+
+        var read = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
+            StatusSql + " WHERE c.id = ANY(@canonicals)", new { canonicals }, cancellationToken: ct))).ToDictionary(r => r.ClaimId);
+        return [.. rows.Select(r => r.CanonicalClaimId is not { } canonical ? r
+            : read.TryGetValue(canonical, out var followed) ? followed with { ClaimId = r.ClaimId, CanonicalClaimId = canonical }
+            : r with { CanonicalClaimId = null })];
+    }
+
     private sealed record CountedRow(Guid ClaimId, int AssertsOrigins, int SupportsOrigins, int RefutesOrigins, int UnableToVerifyOrigins, int MentionsOrigins);
 
     /// <summary>The rows, with the origins of those not counted yet counted now (one more statement, and only then).</summary>
     private static async Task<IReadOnlyList<StatusRow>> CountedAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<StatusRow> rows, CancellationToken ct)
     {
-        var uncounted = rows.Where(r => r.AssertsOrigins is null).Select(r => r.ClaimId).ToArray();
+        var uncounted = rows.Where(r => r.AssertsOrigins is null).Select(r => r.Judged).Distinct().ToArray();
         if (uncounted.Length == 0)
         {
             return rows;
@@ -210,7 +243,7 @@ public static class VerificationApi
             WHERE c.id = ANY(@uncounted)
             """,
             new { uncounted }, transaction, cancellationToken: ct))).ToDictionary(c => c.ClaimId);
-        return [.. rows.Select(r => counted.TryGetValue(r.ClaimId, out var c)
+        return [.. rows.Select(r => counted.TryGetValue(r.Judged, out var c)
             ? r with { AssertsOrigins = c.AssertsOrigins, SupportsOrigins = c.SupportsOrigins, RefutesOrigins = c.RefutesOrigins, UnableToVerifyOrigins = c.UnableToVerifyOrigins, MentionsOrigins = c.MentionsOrigins }
             : r)];
     }

@@ -27,7 +27,10 @@ public sealed record ClaimStatusView(
     [property: System.ComponentModel.Description("When the status, its note or the evidence last changed (edits to the statement do not count).")] DateTime UpdatedAt,
     EvidenceCounts EvidenceCounts,
     [property: Description("For each stance, the number of distinct origins behind its evidence: items whose chains end at the same source, or at sources joined by 'affiliated_with' or 'derived_from' relations, count once.")]
-    EvidenceCounts IndependentOrigins) : IHasETag;
+    EvidenceCounts IndependentOrigins,
+    [property: Description("Set when the claim asked for is recorded as a duplicate (duplicate_of): the canonical claim whose status, note and counts this answer gives. Changing the status is done there.")]
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Guid? CanonicalClaimId = null) : IHasETag;
 
 /// <summary>The payload of a claim.status_changed event: the move, and the status answer after it, as GET /claims/{id}/status gives it.</summary>
 public sealed record StatusChangedData(
@@ -70,13 +73,18 @@ public sealed record StatusChange(
 internal sealed record StatusRow(
     Guid ClaimId, string Status, string? StatusNote, DateTime UpdatedAt, int Version,
     int Asserts, int Supports, int Refutes, int UnableToVerify, int Mentions,
-    int? AssertsOrigins, int? SupportsOrigins, int? RefutesOrigins, int? UnableToVerifyOrigins, int? MentionsOrigins)
+    int? AssertsOrigins, int? SupportsOrigins, int? RefutesOrigins, int? UnableToVerifyOrigins, int? MentionsOrigins,
+    Guid? CanonicalClaimId)
 {
+    /// <summary>The claim whose status this is: the canonical of a duplicate, or the claim itself.</summary>
+    public Guid Judged => CanonicalClaimId ?? ClaimId;
+
     /// <summary>The answer; the origin counts must be there (VerificationApi counts a claim not counted yet first).</summary>
     public ClaimStatusView ToView() => new(
         ClaimId, EnumNames<ClaimStatus>.Parse(Status), StatusNote, UpdatedAt,
         new EvidenceCounts(Asserts, Supports, Refutes, UnableToVerify, Mentions),
-        new EvidenceCounts(AssertsOrigins!.Value, SupportsOrigins!.Value, RefutesOrigins!.Value, UnableToVerifyOrigins!.Value, MentionsOrigins!.Value));
+        new EvidenceCounts(AssertsOrigins!.Value, SupportsOrigins!.Value, RefutesOrigins!.Value, UnableToVerifyOrigins!.Value, MentionsOrigins!.Value),
+        CanonicalClaimId);
 
     /// <summary>
     /// Changes exactly when what a poller cares about changes: the status, its note, or the
@@ -89,7 +97,8 @@ internal sealed record StatusRow(
         // The origins change with relations between sources too, which do not touch the claim.
         var (counts, origins) = (view.EvidenceCounts, view.IndependentOrigins);
         var content = $"{view.Status.ToName()}\n{view.Note}\n{counts.Asserts},{counts.Supports},{counts.Refutes},{counts.UnableToVerify},{counts.Mentions}\n"
-            + $"{origins.Asserts},{origins.Supports},{origins.Refutes},{origins.UnableToVerify},{origins.Mentions}\n{view.UpdatedAt.Ticks}";
+            + $"{origins.Asserts},{origins.Supports},{origins.Refutes},{origins.UnableToVerify},{origins.Mentions}\n{view.UpdatedAt.Ticks}"
+            + (view.CanonicalClaimId is { } canonical ? $"\n{canonical}" : "");
         return $"\"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)), 0, 12)}\"";
     }
 }

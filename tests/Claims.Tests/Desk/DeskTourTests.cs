@@ -293,6 +293,33 @@ public sealed partial class DeskTourTests : IClassFixture<DeskBrowser>
     }
 
     [Fact]
+    public async Task ADuplicatesPageLeadsToItsCanonicalAndOffersNoStatusChange()
+    {
+        var canonical = await LogClaimAsync($"North Korean soldiers deserted from a unit near Kursk ({Guid.NewGuid():N}).");
+        var duplicate = await LogClaimAsync($"Північнокорейські солдати дезертирували з частини під Курськом ({Guid.NewGuid():N}).", "uk");
+        using (var api = _desk.Server.CreateClient(_desk.Server.AdminKey))
+        {
+            var related = await api.PostAsJsonAsync($"/claims/{duplicate}/relations", new { kind = "duplicate_of", relatedClaimId = canonical });
+            Assert.Equal(HttpStatusCode.Created, related.StatusCode);
+        }
+
+        await using var context = await _desk.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, await _desk.CreateKeyAsync("editor"));
+
+        await page.GotoAsync($"/?claim={duplicate}");
+
+        var notice = page.GetByRole(AriaRole.Note);
+        await Expect(notice).ToContainTextAsync("Recorded as a duplicate of another claim, whose status counts for both");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Status", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Change status" })).ToHaveCountAsync(0);
+        await notice.GetByRole(AriaRole.Link, new() { Name = "open the canonical claim" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($@"/\?claim={canonical}$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Change status" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Note)).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task SigningInKeepsTheKeyOutOfThePageAndSigningOutEndsTheSession()
     {
         var key = await _desk.CreateKeyAsync("reporter");

@@ -304,7 +304,7 @@ public sealed class EventsTests(ApiFactory api) : IClassFixture<ApiFactory>
             cloudEvent.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Order(StringComparer.Ordinal));
         Assert.True(cloudEvent.GetProperty("properties").TryGetProperty("actor", out _));
         Assert.Equal(
-            ["claim.created", "claim.updated", "claim.deleted", "claim.status_changed", "evidence.added", "evidence.removed", "source.created", "source.updated", "source.deleted", "source.relation_added", "source.relation_removed"],
+            ["claim.created", "claim.updated", "claim.deleted", "claim.status_changed", "claim.relation_added", "claim.relation_removed", "evidence.added", "evidence.removed", "source.created", "source.updated", "source.deleted", "source.relation_added", "source.relation_removed"],
             schemas.GetProperty("EventType").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
         var type = document.GetProperty("paths").GetProperty("/events").GetProperty("get").GetProperty("parameters").EnumerateArray().Single(p => p.Str("name") == "type");
         Assert.Equal("#/components/schemas/EventType", type.GetProperty("schema").GetProperty("items").Str("$ref"));

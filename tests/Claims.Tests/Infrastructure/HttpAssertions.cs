@@ -39,4 +39,11 @@ public static class HttpAssertions
     public static string Str(this JsonElement element, string property) => element.GetProperty(property).GetString()!;
 
     public static Guid Id(this JsonElement element) => element.GetProperty("id").GetGuid();
+
+    /// <summary>Counts per stance, as evidenceCounts and independentOrigins give them.</summary>
+    public static void AssertCounts(JsonElement counts, int asserts = 0, int supports = 0, int refutes = 0, int unableToVerify = 0, int mentions = 0) =>
+        Assert.Equal(
+            (asserts, supports, refutes, unableToVerify, mentions),
+            (counts.GetProperty("asserts").GetInt32(), counts.GetProperty("supports").GetInt32(), counts.GetProperty("refutes").GetInt32(),
+             counts.GetProperty("unableToVerify").GetInt32(), counts.GetProperty("mentions").GetInt32()));
 }

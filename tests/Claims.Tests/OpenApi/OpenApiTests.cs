@@ -83,10 +83,11 @@ public sealed class OpenApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         Assert.Equal(
             [
-                "DELETE /admin/keys/{id}", "DELETE /claims/{id}", "DELETE /claims/{id}/evidence/{evidenceId}", "DELETE /desk/session", "DELETE /sources/{id}",
+                "DELETE /admin/keys/{id}", "DELETE /claims/{id}", "DELETE /claims/{id}/evidence/{evidenceId}",
+                "DELETE /claims/{id}/relations/{relationId}", "DELETE /desk/session", "DELETE /sources/{id}",
                 "DELETE /sources/{id}/relations/{relationId}", "DELETE /webhooks/{id}",
                 "PATCH /claims/{id}", "PATCH /sources/{id}",
-                "POST /admin/keys", "POST /claims", "POST /claims/{id}/evidence", "POST /desk/session", "POST /imports", "POST /sources",
+                "POST /admin/keys", "POST /claims", "POST /claims/{id}/evidence", "POST /claims/{id}/relations", "POST /desk/session", "POST /imports", "POST /sources",
                 "POST /sources/{id}/relations", "POST /webhooks", "POST /webhooks/{id}/deliveries/{deliveryId}/retry", "POST /webhooks/{id}/rotate-secret", "POST /webhooks/{id}/test",
                 "PUT /claims/{id}", "PUT /claims/{id}/status", "PUT /sources/{id}",
             ],

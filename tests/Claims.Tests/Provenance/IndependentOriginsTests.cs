@@ -1,5 +1,6 @@
 using Claims.Tests.Infrastructure;
 using Npgsql;
+using static Claims.Tests.Infrastructure.HttpAssertions;
 
 namespace Claims.Tests;
 
@@ -338,10 +339,4 @@ public sealed class IndependentOriginsTests(ApiFactory api) : IClassFixture<ApiF
 
     private async Task<JsonElement> AddAsync(Guid claim, object body) =>
         await (await _client.PostAsJsonAsync($"/claims/{claim}/evidence", body)).ReadProblemAsync(HttpStatusCode.BadRequest);
-
-    private static void AssertCounts(JsonElement counts, int asserts = 0, int supports = 0, int refutes = 0, int unableToVerify = 0, int mentions = 0) =>
-        Assert.Equal(
-            (asserts, supports, refutes, unableToVerify, mentions),
-            (counts.GetProperty("asserts").GetInt32(), counts.GetProperty("supports").GetInt32(), counts.GetProperty("refutes").GetInt32(),
-             counts.GetProperty("unableToVerify").GetInt32(), counts.GetProperty("mentions").GetInt32()));
 }

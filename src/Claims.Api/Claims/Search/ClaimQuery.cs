@@ -22,7 +22,8 @@ public sealed record ClaimQuery(
     [property: Description("Words to search for in statement and summary, in any language."), MaxLength(500)][FromQuery(Name = "q")] string? Q,
     [property: Description("-updatedAt (default), -createdAt, -firstReportedOn, or relevance (the default with q: best match first among the most recently changed matches, 200 unless Search:RelevanceWindow says otherwise)."), AllowedValues(null, "-updatedAt", "-createdAt", "-firstReportedOn", "relevance"), SharedEnum("ClaimSort")][FromQuery(Name = "sort")] string? Sort,
     [property: Description("Page size, 1 to 200. Default 50."), Range(1, 200)][FromQuery(Name = "limit")] int? Limit,
-    [property: Description("The nextCursor of the previous page, as given, with the same filters."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor)
+    [property: Description("The nextCursor of the previous page, as given, with the same filters."), MaxLength(CursorProtector.MaxLength)][FromQuery(Name = "cursor")] string? Cursor,
+    [property: Description("true: list claims recorded as duplicates of others (duplicate_of) too, each with its canonicalClaimId. Default false: only claims that are no duplicate.")][FromQuery(Name = "includeDuplicates")] bool? IncludeDuplicates = null)
 {
     public const string Relevance = "relevance";
     public static readonly string[] Sorts = ["-updatedAt", "-createdAt", "-firstReportedOn", Relevance];
@@ -42,7 +43,10 @@ public sealed record ClaimQuery(
     /// <summary>What a cursor of this query is bound to: the same filters and order, written canonically.</summary>
     public string Scope => string.Join('|', "claims",
         string.Join(',', Statuses), string.Join(',', Tags), NormalizedLanguage, SourceId, Stance,
-        ReportedFrom?.DayNumber, ReportedTo?.DayNumber, UpdatedSince?.UtcTicks, Text, EffectiveSort);
+        ReportedFrom?.DayNumber, ReportedTo?.DayNumber, UpdatedSince?.UtcTicks, Text, EffectiveSort, IncludeDuplicates == true ? "all" : "");
+
+    /// <summary>Whether claims recorded as duplicates are left out.</summary>
+    public bool HidesDuplicates => IncludeDuplicates != true;
 }
 
 public sealed class ClaimQueryValidator : AbstractValidator<ClaimQuery>

@@ -32,6 +32,13 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
 
     private const string Query = "(SELECT query FROM s)";
 
+    // Claims recorded as duplicates are left out of lists: tested on the table's row wherever a
+    // search reads it anyway, and left out of the walk index itself (db/0020_claim_relations.sql),
+    // whose predicate this condition matches, so that a walk reading that index only skips no
+    // claim and probes nothing. A probe per matched claim instead cost the relevance search a fifth.
+    private const string NotDuplicate = "c.canonical_claim_id IS NULL";
+    private const string Duplicate = "c.canonical_claim_id IS NOT NULL";
+
     // The predicates of the two walk indexes, written as there (db/0012_search_walk.sql): a text of
     // at most 400 bytes makes a search_vector small enough for a B-tree entry (under 2,000 bytes
     // for the densest text, where the limit is 2,704).
@@ -134,7 +141,7 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
         // Only what the tests need; with a condition on the claims' other columns, all of them.
         var columns = conditions.Tested.Count > 0 ? $"{ClaimsApi.QualifiedColumns("c")}, c.search_vector"
             : match.Substring ? "c.id, c.updated_at, c.search_vector, c.language, c.statement" : "c.id, c.updated_at, c.search_vector";
-        var walked = conditions.Covered && !match.Substring ? CoveredWalk(walk, conditions.Walked) : $"""
+        var walked = conditions.Covered && !match.Substring ? CoveredWalk(walk, conditions) : $"""
             SELECT {columns}
             FROM claims c
             {Where(conditions.Walked)}
@@ -195,7 +202,7 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
                 SELECT {ClaimsApi.QualifiedColumns("f")}, 0::real AS rank
                 FROM (
                     SELECT c.id, c.updated_at
-                    FROM ({CoveredWalk(pageWalk, conditions.Walked)}) c
+                    FROM ({CoveredWalk(pageWalk, conditions)}) c
                     WHERE {match.Condition}
                     ORDER BY c.updated_at DESC, c.id DESC
                     LIMIT @Take) p
@@ -231,27 +238,36 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
     }
 
     /// <summary>
-    /// The newest claims that meet the walked conditions, with their search_vector, read from two
-    /// indexes in updated_at order and merged (db/0012_search_walk.sql): the claims of short text
-    /// from one that holds their search_vector, so that testing them needs no visit to the table
-    /// while its pages are all-visible, and the few long ones from another. Read from the table
-    /// instead, a claim cost a random page each, four fifths of a common word's search.
+    /// The newest claims that meet the walked conditions, with their search_vector, read from the
+    /// walk indexes in updated_at order and merged (db/0012_search_walk.sql): the claims of short
+    /// text from one that holds their search_vector, so that testing them needs no visit to the
+    /// table while its pages are all-visible, and the few long ones from another. Read from the
+    /// table instead, a claim cost a random page each, four fifths of a common word's search. The
+    /// first index holds no duplicates (db/0020_claim_relations.sql); a search that lists them
+    /// reads theirs too.
     /// </summary>
-    private static string CoveredWalk(long walk, IReadOnlyCollection<string> conditions) => $"""
-        (SELECT c.id, c.updated_at, c.search_vector
-         FROM claims c
-         {Where([ShortText, .. conditions])}
-         ORDER BY c.updated_at DESC, c.id DESC
-         LIMIT {walk})
-        UNION ALL
-        (SELECT c.id, c.updated_at, c.search_vector
-         FROM claims c
-         {Where([LongText, .. conditions])}
-         ORDER BY c.updated_at DESC, c.id DESC
-         LIMIT {walk})
-        ORDER BY updated_at DESC, id DESC
-        LIMIT {walk}
-        """;
+    private static string CoveredWalk(long walk, Conditions conditions)
+    {
+        List<string> parts =
+        [
+            Part([ShortText, .. conditions.Walked, .. conditions.HidesDuplicates ? Array.Empty<string>() : [NotDuplicate]]),
+            .. conditions.HidesDuplicates ? Array.Empty<string>() : [Part([ShortText, Duplicate, .. conditions.Walked])],
+            Part([LongText, .. conditions.Walked]),
+        ];
+        return $"""
+            {string.Join("\nUNION ALL\n", parts)}
+            ORDER BY updated_at DESC, id DESC
+            LIMIT {walk}
+            """;
+
+        string Part(IReadOnlyCollection<string> where) => $"""
+            (SELECT c.id, c.updated_at, c.search_vector
+             FROM claims c
+             {Where(where)}
+             ORDER BY c.updated_at DESC, c.id DESC
+             LIMIT {walk})
+            """;
+    }
 
     private static string Where(IReadOnlyCollection<string> conditions) =>
         conditions.Count == 0 ? "" : "WHERE " + string.Join("\n  AND ", conditions);
@@ -271,6 +287,9 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
 
         public List<string> Tested { get; } = [];
 
+        /// <summary>Whether claims recorded as duplicates are left out (a walked condition, which the walk index holds).</summary>
+        public bool HidesDuplicates { get; private init; }
+
         /// <summary>Whether the walk may read the walk indexes: it tests nothing else, and walks only on updated_at.</summary>
         public bool Covered => Tested.Count == 0 && _offWalkIndexes == 0;
 
@@ -285,7 +304,12 @@ internal sealed record ClaimSearch(string Sql, string? IndexedSql, DynamicParame
 
         public static Conditions Of(ClaimQuery query, DynamicParameters parameters)
         {
-            var conditions = new Conditions();
+            var conditions = new Conditions { HidesDuplicates = query.HidesDuplicates };
+            if (query.HidesDuplicates)
+            {
+                conditions.Add(NotDuplicate, inWalk: true, inCoveredWalk: true);
+            }
+
             var byUpdate = query.EffectiveSort is "-updatedAt" or ClaimQuery.Relevance;
             if (query.Statuses.Length == 1)
             {

@@ -47,6 +47,10 @@ public static class SimilarClaims
             """,
             new { keys = SimilarityKeys.For(text), text, minScore = (float)minScore, limit },
             transaction, cancellationToken: ct));
-        return [.. rows.Select(r => new SimilarClaim(Math.Round(r.Rank, 4), r.ToClaim()))];
+        // A claim at the duplicate score comes with the relation a person would record, to the
+        // end of its chain when it is itself a duplicate.
+        return [.. rows.Select(r => new SimilarClaim(Math.Round(r.Rank, 4), r.ToClaim(), r.Rank >= (float)options.DuplicateScore
+            ? new Relations.ClaimRelationRequest(Relations.ClaimRelationKind.DuplicateOf, r.CanonicalClaimId ?? r.Id)
+            : null))];
     }
 }

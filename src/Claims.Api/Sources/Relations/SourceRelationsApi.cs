@@ -25,6 +25,8 @@ public static class SourceRelationsApi
         t.id AS related_id, t.name AS related_name, t.kind AS related_kind, t.reliability AS related_reliability
         """;
 
+    private const string Joined = "source_relations r JOIN sources s ON s.id = r.source_id JOIN sources t ON t.id = r.related_source_id";
+
     public static RouteGroupBuilder MapSourceRelations(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/sources/{id:guid}/relations").WithTags("Sources");
@@ -97,9 +99,7 @@ public static class SourceRelationsApi
 
         var relation = (await connection.QuerySingleAsync<SourceRelationRow>(new CommandDefinition(
             $"""
-            SELECT {Columns}
-            FROM source_relations r JOIN sources s ON s.id = r.source_id JOIN sources t ON t.id = r.related_source_id
-            WHERE r.id = @relationId
+            SELECT {Columns} FROM {Joined} WHERE r.id = @relationId
             """,
             new { relationId }, transaction, cancellationToken: ct))).ToRelation();
         await SourceGroups.RegroupAsync(connection, transaction, [id, related], ct);
@@ -118,22 +118,8 @@ public static class SourceRelationsApi
         }
 
         var filter = after is null ? "" : "AND (r.created_at, r.id) < (@At, @Id)";
-        // One index per side, each read newest first as far as the page needs, then merged.
         var rows = await db.ChildPageAsync<SourceRelationRow>("sources", id,
-            $"""
-            SELECT * FROM (
-                (SELECT {Columns}
-                 FROM source_relations r JOIN sources s ON s.id = r.source_id JOIN sources t ON t.id = r.related_source_id
-                 WHERE r.source_id = @ParentId {filter}
-                 ORDER BY r.created_at DESC, r.id DESC LIMIT @Take)
-                UNION ALL
-                (SELECT {Columns}
-                 FROM source_relations r JOIN sources s ON s.id = r.source_id JOIN sources t ON t.id = r.related_source_id
-                 WHERE r.related_source_id = @ParentId {filter}
-                 ORDER BY r.created_at DESC, r.id DESC LIMIT @Take)
-            ) AS both_sides
-            ORDER BY created_at DESC, id DESC LIMIT @Take
-            """,
+            PageExtensions.EitherSidePage(Columns, Joined, "source_id", "related_source_id", filter),
             after, page.Size, ct);
         if (rows is null)
         {

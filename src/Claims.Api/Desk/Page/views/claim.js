@@ -123,6 +123,7 @@ export async function showClaim({ main, session, params, notify, signal, onLeave
       h('h1', { tabindex: '-1', lang: claim.language, dir: 'auto' }, claim.statement),
       h('p', { class: 'status-line' }, statusBadge(claim.status),
         claim.statusNote ? h('span', { class: 'status-note' }, claim.statusNote) : null),
+      claim.canonicalClaimId ? duplicateNotice(claim.canonicalClaimId) : null,
       claim.summary ? h('p', { class: 'summary', dir: 'auto' }, claim.summary) : null,
       h('p', { class: 'meta' },
         h('span', {}, languages[claim.language] ?? claim.language),
@@ -134,6 +135,12 @@ export async function showClaim({ main, session, params, notify, signal, onLeave
     renderStatus();
     renderEvidence();
     renderHistory();
+  }
+
+  function duplicateNotice(canonicalId) {
+    return h('p', { class: 'banner', role: 'note' },
+      'Recorded as a duplicate of another claim, whose status counts for both: ',
+      h('a', { href: `/?claim=${encodeURIComponent(canonicalId)}` }, 'open the canonical claim'), '.');
   }
 
   const counts = () => Object.fromEntries(Object.keys(stances).map((stance) =>
@@ -208,7 +215,8 @@ export async function showClaim({ main, session, params, notify, signal, onLeave
   // checked against the evidence the claim has, before anything is sent.
   function renderStatus() {
     const now = h('p', {}, 'Now ', statusBadge(state.claim.status), state.claim.statusNote ? ` ${state.claim.statusNote}` : '');
-    if (!may(session, 'editor')) {
+    // A duplicate's status is its canonical's: the API refuses to move it, so the page offers no form.
+    if (!may(session, 'editor') || state.claim.canonicalClaimId) {
       fill(statusSection, h('h2', { id: 'status-heading' }, 'Status'), now);
       return;
     }
