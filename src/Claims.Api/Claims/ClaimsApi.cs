@@ -251,7 +251,8 @@ public static class ClaimsApi
         public Guid[] Duplicates { get; init; } = [];
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteClaim(
+        Guid id, HttpContext http, NpgsqlDataSource db, EventLog events, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
         if (!IfMatch.TryRead(http.Request, "claim", out var ifMatch, out var refusal))
         {
@@ -264,25 +265,36 @@ public static class ClaimsApi
         // Evidence, history and relations go with it through ON DELETE CASCADE. Its duplicates
         // (read before the cascade, in the statement's snapshot) become canonicals of their own
         // chains, and its canonical loses its evidence: both recounted under the recounting lock,
-        // taken first (Origins.RecountingLock).
-        Deleted deleted;
+        // taken first (Origins.RecountingLock). A duplicate whose evidence its canonical's verdict
+        // rests on is not deleted, as that evidence could not be removed on its own.
+        Guid? canonical;
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"""
-            {Origins.RecountingLock}
+            $"{Origins.RecountingLock} SELECT canonical_claim_id FROM claims WHERE id = @id",
+            new { id }, transaction, cancellationToken: ct)))
+        {
+            await read.ReadAsync<object>();
+            canonical = await read.ReadSingleOrDefaultAsync<Guid?>();
+        }
+
+        var before = canonical is { } judged ? await Duplicates.WeighAsync(connection, transaction, judged, ct) : default;
+        var deleted = await connection.QuerySingleAsync<Deleted>(new CommandDefinition(
+            """
             WITH gone AS (DELETE FROM claims WHERE id = @id AND version = @Version RETURNING canonical_claim_id)
             SELECT EXISTS (SELECT 1 FROM gone) AS found, (SELECT canonical_claim_id FROM gone) AS canonical,
                    ARRAY(SELECT r.claim_id FROM claim_relations r WHERE r.related_claim_id = @id AND r.kind = 'duplicate_of') AS duplicates
-            """, new { id, ifMatch.Version }, transaction, cancellationToken: ct)))
-        {
-            await read.ReadAsync<object>();
-            deleted = await read.ReadSingleAsync<Deleted>();
-        }
-
+            """, new { id, ifMatch.Version }, transaction, cancellationToken: ct));
         if (deleted.Found)
         {
             if (deleted.Duplicates.Length > 0 || deleted.Canonical is not null)
             {
-                await Duplicates.RepointAsync(connection, transaction, deleted.Duplicates, deleted.Canonical is { } canonical ? [canonical] : [], ct);
+                await Duplicates.RepointAsync(connection, transaction, deleted.Duplicates, deleted.Canonical is { } former ? [former] : [], ct);
+            }
+
+            if (deleted.Canonical is { } weighed && weighed == canonical
+                && await Duplicates.LosesGroundsAsync(connection, transaction, weighed, before, options.Value.IndependentOrigins, ct) is { } groundless)
+            {
+                // Returning without commit rolls the deletion back.
+                return groundless;
             }
 
             // Only the claim's tombstone: its evidence went with it, which the tombstone implies.

@@ -103,7 +103,7 @@ public static class ProblemTypes
         "The related claim is a duplicate of the claim in the path, directly or through a chain of duplicate_of relations, so recording the claim as its duplicate would leave neither canonical. Nothing was changed. Record the relation the other way, or remove the existing one first (GET /claims/{id}/relations lists them).");
 
     public static readonly ProblemType ClaimIsDuplicate = new("claim-is-duplicate", 409, "The claim is a duplicate; its canonical's status counts.",
-        "The claim is recorded as a duplicate of another (duplicate_of), whose status is authoritative: its status look-up answers that claim's status, named in canonicalClaimId. Nothing was changed. Change the canonical claim's status, or remove the duplicate_of relation first if the claims are not the same.");
+        "The claim is recorded as a duplicate of another (duplicate_of), whose status is authoritative: its status look-up answers that claim's status, named in canonicalClaimId, and that claim's verdict is the one published. Nothing was changed. Change or publish the canonical claim's status, or remove the duplicate_of relation first if the claims are not the same.");
 
     public static readonly ProblemType WebhookDisabled = new("webhook-disabled", 409, "The webhook is disabled.",
         "The subscription was disabled (its receiver answered 410 Gone, or its deliveries failed for days; detail says which and when), so nothing is sent to it. Nothing was changed. Register the receiver again with POST /webhooks once it works.");

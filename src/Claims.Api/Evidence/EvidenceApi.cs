@@ -162,18 +162,22 @@ public static class EvidenceApi
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var commit = Commit.For(transaction, ct);
         // For a duplicate, the verdict at stake is its canonical's, weighed on the evidence of the
-        // canonical and all its duplicates: the claim's row is locked first, then the canonical's,
-        // in the order an evidence write takes them.
+        // canonical and all its duplicates, and its own stored one too, which it takes back if it
+        // stops being a duplicate. The claim's row is locked first, then the canonical's, in the
+        // order an evidence write takes them; NO KEY UPDATE, so that a relation recorded between
+        // the two claims meanwhile (KEY SHARE on both) does not wait on them in the other order.
         // Lock first, read in later statements of the same batch: a delete that waited for the
         // lock must weigh what the previous holder left, or two concurrent deletes could each see
         // the other's 'supports' item and remove the last two together.
+        OwnClaim? own;
         string? status;
         List<TracedEvidence> weighed;
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             {Origins.CountingLock}
-            SELECT 1 FROM claims WHERE id = @id FOR UPDATE;
-            SELECT 1 FROM claims WHERE id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = @id) FOR UPDATE;
+            SELECT 1 FROM claims WHERE id = @id FOR NO KEY UPDATE;
+            SELECT 1 FROM claims WHERE id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = @id) FOR NO KEY UPDATE;
+            SELECT status, canonical_claim_id FROM claims WHERE id = @id;
             SELECT status FROM claims WHERE id = {Judged};
             {Origins.Traced(Judged)} AND (e.stance IN ('asserts', 'supports', 'refutes') OR e.id = @evidenceId);
             """,
@@ -182,27 +186,26 @@ public static class EvidenceApi
             await read.ReadAsync<object>();
             await read.ReadAsync<int>();
             await read.ReadAsync<int>();
+            own = await read.ReadSingleOrDefaultAsync<OwnClaim>();
             status = await read.ReadSingleOrDefaultAsync<string>();
             weighed = [.. await read.ReadAsync<TracedEvidence>()];
         }
 
         var target = weighed.Find(e => e.EvidenceId == evidenceId && e.ClaimId == id);
-        if (status is null || target is null)
+        if (own is null || status is null || target is null)
         {
             return Problems.NotFound("evidence item", evidenceId);
         }
 
-        // Refused only when this item is what the verdict rests on: a verdict that the evidence no
-        // longer grounds (a later 'asserts' from its supporter, say) does not block other removals.
-        var verdict = EnumNames<ClaimStatus>.Parse(status);
         var independent = options.Value.IndependentOrigins;
-        var rest = weighed.Where(e => e.EvidenceId != evidenceId).ToList();
-        if (Verdicts.Grounds(verdict, weighed, independent).Holds && !Verdicts.Grounds(verdict, rest, independent).Holds)
+        if (RestsOn(status, weighed, target, independent) is { } refusal)
         {
-            var sameStance = rest.Any(e => e.Stance == target.Stance);
-            return ProblemTypes.VerdictRestsOnEvidence.Result(sameStance
-                ? $"The claim is {status} and this is its last '{target.Stance}' evidence independent of its asserters. Change the claim's status first, or add other independent '{target.Stance}' evidence."
-                : $"The claim is {status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
+            return refusal;
+        }
+
+        if (own.CanonicalClaimId is not null && RestsOn(own.Status, [.. weighed.Where(e => e.ClaimId == id)], target, independent) is { } ownRefusal)
+        {
+            return ownRefusal;
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
@@ -219,5 +222,27 @@ public static class EvidenceApi
             new NewEvent(EventType.EvidenceRemoved, evidenceId, id, new EvidenceTombstone(evidenceId, id)), ct);
         await commit.RunAsync();
         return TypedResults.NoContent();
+    }
+
+    private sealed record OwnClaim(string Status, Guid? CanonicalClaimId);
+
+    /// <summary>
+    /// The refusal when <paramref name="target"/> is what a verdict of <paramref name="status"/>
+    /// rests on among <paramref name="weighed"/>, or null. Refused only then: a verdict that the
+    /// evidence no longer grounds (a later 'asserts' from its supporter, say) does not block
+    /// other removals.
+    /// </summary>
+    private static ProblemHttpResult? RestsOn(string status, List<TracedEvidence> weighed, TracedEvidence target, bool independent)
+    {
+        var verdict = EnumNames<ClaimStatus>.Parse(status);
+        var rest = weighed.Where(e => e.EvidenceId != target.EvidenceId).ToList();
+        if (!Verdicts.Grounds(verdict, weighed, independent).Holds || Verdicts.Grounds(verdict, rest, independent).Holds)
+        {
+            return null;
+        }
+
+        return ProblemTypes.VerdictRestsOnEvidence.Result(rest.Any(e => e.Stance == target.Stance)
+            ? $"The claim is {status} and this is its last '{target.Stance}' evidence independent of its asserters. Change the claim's status first, or add other independent '{target.Stance}' evidence."
+            : $"The claim is {status} and this is its only '{target.Stance}' evidence. Change the claim's status first, or add other '{target.Stance}' evidence.");
     }
 }

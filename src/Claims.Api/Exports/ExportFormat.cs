@@ -83,4 +83,7 @@ public sealed record ClaimLine(
     int Version,
     string? CreatedBy,
     IReadOnlyList<Evidence.EvidenceItem> Evidence,
-    IReadOnlyList<Verification.StatusChange> History);
+    IReadOnlyList<Verification.StatusChange> History,
+    [property: System.ComponentModel.Description("Set for a claim recorded as a duplicate (exported with includeDuplicates=true): its canonical, as GET /claims/{id} gives it.")]
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    Guid? CanonicalClaimId = null);

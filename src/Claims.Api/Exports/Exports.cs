@@ -157,7 +157,8 @@ public static class Exports
         csv.Time(r, 9);
         csv.WriteField(r.GetInt32(10));
         csv.Text(r, 11);
-        csv.Text(r, 12);
+        // 12 is canonical_claim_id, which ClaimsApi.Columns ends with and the CSV leaves out.
+        csv.Text(r, 13);
     });
 
     private static readonly Func<DbDataReader, ExportSink, CancellationToken, Task> SourceRecords = Records(SourceColumns, (r, csv) =>
@@ -268,7 +269,8 @@ public static class Exports
         public ClaimLine ToLine(IReadOnlyList<EvidenceItem> evidence) => new(
             Id, ExternalId, Statement, Summary, Language, Tags, FirstReportedOn, EnumNames<ClaimStatus>.Parse(Status), StatusNote,
             CreatedAt, UpdatedAt, Version, CreatedBy, [.. evidence],
-            History is null ? [] : JsonSerializer.Deserialize<List<HistoryEntry>>(History, HistoryJson)!.Select(h => h.ToChange()).ToList());
+            History is null ? [] : JsonSerializer.Deserialize<List<HistoryEntry>>(History, HistoryJson)!.Select(h => h.ToChange()).ToList(),
+            CanonicalClaimId);
 
         public EvidenceItem? Link() => EvidenceId is { } id
             ? new EvidenceRow(id, Id, SourceId!.Value, SourceName!, SourceKind!, SourceReliability!, Stance!, Quote, Url, PublishedAt, Note,

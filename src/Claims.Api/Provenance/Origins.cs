@@ -24,10 +24,17 @@ public static class Origins
 
     /// <summary>
     /// Recounts the origins of the canonical of the claim <paramref name="claimId"/>, if it is a
-    /// duplicate (a statement): its evidence counts there too.
+    /// duplicate (a statement): its evidence counts there too, so the canonical's answer changed
+    /// and its version moves, as with evidence of its own.
     /// </summary>
     public static string RecountCanonicalOf(string claimId) =>
-        $"UPDATE claims c SET origin_counts = {CountsOf("c.id")} WHERE c.id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = {claimId} AND d.canonical_claim_id IS NOT NULL);";
+        $"""
+        UPDATE claims c SET origin_counts = {CountsOf("c.id")}, {Moved}
+        WHERE c.id = (SELECT d.canonical_claim_id FROM claims d WHERE d.id = {claimId} AND d.canonical_claim_id IS NOT NULL);
+        """;
+
+    /// <summary>What an UPDATE of claims c sets when the evidence a claim is judged on changed.</summary>
+    public const string Moved = "version = c.version + 1, updated_at = clock_timestamp(), status_updated_at = clock_timestamp()";
 
     /// <summary>
     /// The claim and the claims recorded as its duplicates, as an array for a claim id expression:

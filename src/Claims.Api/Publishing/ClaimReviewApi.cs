@@ -23,20 +23,21 @@ public static class ClaimReviewApi
     // with evidence, so it is only the fallback for a claim without history.
     private const string ClaimSql =
         """
-        SELECT c.id, c.statement, c.language, c.status, c.first_reported_on,
+        SELECT c.id, c.statement, c.language, c.status, c.first_reported_on, c.canonical_claim_id,
                coalesce((SELECT sc.changed_at FROM claim_status_changes sc WHERE sc.claim_id = c.id
                          ORDER BY sc.changed_at DESC, sc.id DESC LIMIT 1), c.status_updated_at) AS verdict_at
         FROM claims c WHERE c.id = @id;
         """;
 
-    // A verdict is the last move of a claim, to the status it still has. Walked in the order of
+    // A verdict is the last move of a claim, to the status it still has; a duplicate's is its
+    // canonical's, published once, under the canonical. Walked in the order of
     // claim_status_changes_verdicts_idx (db/0014); the NOT EXISTS probes the per-claim index.
     private const string FeedSql =
         $"""
         SELECT c.id, c.statement, c.language, c.status, c.first_reported_on, sc.changed_at AS verdict_at, sc.id AS change_id
         FROM claim_status_changes sc
         JOIN claims c ON c.id = sc.claim_id AND c.status = sc.to_status
-        WHERE sc.to_status IN {Closing}
+        WHERE sc.to_status IN {Closing} AND c.canonical_claim_id IS NULL
           AND NOT EXISTS (SELECT 1 FROM claim_status_changes later
                           WHERE later.claim_id = sc.claim_id AND (later.changed_at, later.id) > (sc.changed_at, sc.id))
         """;
@@ -56,18 +57,18 @@ public static class ClaimReviewApi
 
         group.MapGet("/claims/{id:guid}/claimreview", GetClaimReview).WithName(nameof(GetClaimReview)).Allow(Role.Reader)
             .WithSummary("Publish a claim's verdict as a schema.org ClaimReview")
-            .WithDescription("JSON-LD (application/ld+json) with the properties Google's fact-check guidance requires and recommends: claimReviewed, reviewRating (1 false, 2 disputed, 3 inconclusive as Unproven, 5 confirmed as True; alternateName in words), url, author, publisher, datePublished (when the verdict was reached), inLanguage, and itemReviewed, the Claim with its author (the sources that assert it, Person or Organization by their kind), datePublished, firstAppearance and appearance from its evidence. Only for a claim with a verdict: 409 no-verdict-yet while it is unverified or in_review.")
+            .WithDescription("JSON-LD (application/ld+json) with the properties Google's fact-check guidance requires and recommends: claimReviewed, reviewRating (1 false, 2 disputed, 3 inconclusive as Unproven, 5 confirmed as True; alternateName in words), url, author, publisher, datePublished (when the verdict was reached), inLanguage, and itemReviewed, the Claim with its author (the sources that assert it, Person or Organization by their kind), datePublished, firstAppearance and appearance from its evidence. Only for a claim with a verdict: 409 no-verdict-yet while it is unverified or in_review, and 409 claim-is-duplicate for a claim recorded as a duplicate (its canonical's verdict is published).")
             .Produces<ClaimReview>(StatusCodes.Status200OK, MediaType)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithMetadata(
                 new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType])
                 {
-                    Description = "The claim has no verdict yet (problem no-verdict-yet): it is unverified or in_review.",
+                    Description = "The claim has no verdict yet (problem no-verdict-yet): it is unverified or in_review; or it is recorded as a duplicate (problem claim-is-duplicate), whose canonical's verdict is published.",
                 },
                 new AnswerExample(StatusCodes.Status409Conflict, ProblemTypes.NoVerdictYet.Slug, "The claim is still in review", ClaimReviewExamples.NoVerdictYet()));
         group.MapGet("/claimreview", ListClaimReviews).WithName(nameof(ListClaimReviews)).Allow(Role.Reader)
             .WithSummary("Harvest published verdicts as a schema.org DataFeed")
-            .WithDescription("Every claim with a verdict (confirmed, false, disputed or inconclusive) as a ClaimReview under dataFeedElement, oldest verdict first. A harvester keeps the datePublished of the last element it stored and asks again with updatedSince set to it (the element of that very moment comes again; elements are keyed by their url). A claim moved to another verdict comes again with its new one; one moved back to in_review leaves the feed. Keyset pages: pass nextCursor back unchanged with the same updatedSince.")
+            .WithDescription("Every claim with a verdict (confirmed, false, disputed or inconclusive) as a ClaimReview under dataFeedElement, oldest verdict first. A harvester keeps the datePublished of the last element it stored and asks again with updatedSince set to it (the element of that very moment comes again; elements are keyed by their url). A claim moved to another verdict comes again with its new one; one moved back to in_review, or recorded as a duplicate, leaves the feed. Keyset pages: pass nextCursor back unchanged with the same updatedSince.")
             .Produces<ClaimReviewFeed>(StatusCodes.Status200OK, MediaType);
 
         return group;
@@ -84,6 +85,13 @@ public static class ClaimReviewApi
         if (row is null)
         {
             return Problems.NotFound("claim", id);
+        }
+
+        if (row.CanonicalClaimId is { } canonical)
+        {
+            return ProblemTypes.ClaimIsDuplicate.Result(
+                $"The claim is recorded as a duplicate of {canonical}, whose verdict is the one published: GET /claims/{canonical}/claimreview.",
+                new Dictionary<string, object?> { ["canonicalClaimId"] = canonical });
         }
 
         var status = EnumNames<ClaimStatus>.Parse(row.Status);
@@ -181,6 +189,7 @@ public static class ClaimReviewApi
         public string Language { get; init; } = "";
         public string Status { get; init; } = "";
         public DateOnly? FirstReportedOn { get; init; }
+        public Guid? CanonicalClaimId { get; init; }
         public DateTime VerdictAt { get; init; }
         public Guid ChangeId { get; init; }
     }

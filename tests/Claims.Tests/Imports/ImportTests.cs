@@ -143,6 +143,21 @@ public sealed class ImportTests(ImportTests.SeededApi api) : IClassFixture<Impor
     }
 
     [Fact]
+    public async Task AClaimsExternalIdComesBackInTheCsvExport()
+    {
+        var tag = NewTag();
+        var job = await ImportAsync(_client, $"externalId,statement,tags\n{tag}-1,Soldiers were seen near Kursk.,{tag}\n", Csv);
+        Assert.Equal("done", job.Str("state"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/claims?tag={tag}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(Csv));
+        var lines = (await (await _client.SendAsync(request)).Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.EndsWith(",externalId", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith($",{tag}-1", Assert.Single(lines[1..]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFileFarLargerThanTheBodyLimitOfOtherRequestsIsImportedWhole()
     {
         // About 600 KB declared by Content-Length, where every other endpoint refuses more than 256 KB.

@@ -144,6 +144,84 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
     }
 
     [Fact]
+    public async Task ADuplicateTheCanonicalsVerdictRestsOnCannotBeDeleted()
+    {
+        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"));
+        var ukrainian = await _client.ClaimAsync(Story.UkrainianDesertion, Story.Evidence(hromadske, "supports", "18 військових дезертирували"));
+        await RelateAsync(ukrainian, "duplicate_of", english);
+        await _client.SetStatusAsync(english, "confirmed", "Hromadske counted the desertions independently.");
+
+        var refused = await (await _client.DeleteAsync($"/claims/{ukrainian}")).ReadProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal("/problems/verdict-rests-on-evidence", refused.Str("type"));
+        Assert.Equal(english, (await StatusAsync(ukrainian)).GetProperty("canonicalClaimId").GetGuid());
+        AssertCounts((await StatusAsync(english)).GetProperty("independentOrigins"), asserts: 1, supports: 1);
+    }
+
+    [Fact]
+    public async Task ADuplicateKeepsTheEvidenceItsOwnVerdictRestsOn()
+    {
+        var pentagon = await _client.SourceAsync("Pentagon", "government", "B");
+        var nknews = await _client.SourceAsync("NK News", "outlet", "B");
+        var korean = await _client.ClaimAsync(Story.KoreanTraining, Story.Evidence(nknews, "supports", "satellite images of the camp"));
+        await _client.SetStatusAsync(korean, "confirmed", "NK News saw the camp.");
+        var english = await _client.ClaimAsync(Story.Training, Story.Evidence(pentagon, "asserts", "there is evidence"));
+        await RelateAsync(korean, "duplicate_of", english);
+        var item = (await (await _client.GetAsync($"/claims/{korean}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("evidence")[0].Id();
+
+        // The English canonical is unverified and needs nothing; the Korean claim's own verdict, which
+        // it takes back if the relation goes, rests on the item.
+        var refused = await (await _client.DeleteAsync($"/claims/{korean}/evidence/{item}")).ReadProblemAsync(HttpStatusCode.Conflict);
+
+        Assert.Equal("/problems/verdict-rests-on-evidence", refused.Str("type"));
+        Assert.Contains("The claim is confirmed", refused.Str("detail"), StringComparison.Ordinal);
+        Assert.Single((await (await _client.GetAsync($"/claims/{korean}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("evidence").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ADuplicatesVerdictIsPublishedOnlyUnderItsCanonical()
+    {
+        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"), Story.Evidence(hromadske, "supports", "18 deserted"));
+        var ukrainian = await _client.ClaimAsync(Story.UkrainianDesertion, Story.Evidence(hromadske, "supports", "18 військових дезертирували"));
+        await _client.SetStatusAsync(ukrainian, "inconclusive", "One outlet only, at first.");
+        await _client.SetStatusAsync(english, "confirmed", "Hromadske counted the desertions.");
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O"));
+        var feedBefore = await FeedIdsAsync(since);
+        Assert.Contains(ukrainian, feedBefore);
+
+        await RelateAsync(ukrainian, "duplicate_of", english);
+
+        var review = await (await _client.GetAsync($"/claims/{ukrainian}/claimreview")).ReadProblemAsync(HttpStatusCode.Conflict);
+        Assert.Equal("/problems/claim-is-duplicate", review.Str("type"));
+        Assert.Equal(english.ToString(), review.Str("canonicalClaimId"));
+        var feed = await FeedIdsAsync(since);
+        Assert.DoesNotContain(ukrainian, feed);
+        Assert.Contains(english, feed);
+    }
+
+    [Fact]
+    public async Task EvidenceAddedToADuplicateMovesItsCanonicalsETag()
+    {
+        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
+        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"));
+        var russian = await _client.ClaimAsync(Story.RussianDesertion);
+        await RelateAsync(russian, "duplicate_of", english);
+        var read = await _client.GetAsync($"/claims/{english}");
+        var etag = read.Headers.ETag!;
+
+        await (await _client.PostAsJsonAsync($"/claims/{russian}/evidence", Story.Evidence(insider, "mentions", "дезертировали"))).ReadJsonAsync(HttpStatusCode.Created);
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/claims/{english}");
+        again.Headers.IfNoneMatch.Add(etag);
+        var changed = await (await _client.SendAsync(again)).ReadJsonAsync(HttpStatusCode.OK);
+        AssertCounts(changed.GetProperty("independentOrigins"), asserts: 1, mentions: 1);
+    }
+
+    [Fact]
     public async Task ListsSearchesAndExportsLeaveDuplicatesOutUnlessAskedFor()
     {
         var word = "zdup" + Guid.NewGuid().ToString("N")[..8];
@@ -167,6 +245,12 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
         var exported = await (await _client.SendAsync(request)).Content.ReadAsStringAsync();
         var ids = exported.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Id()).Order();
         Assert.Equal([english, other], ids);
+        using var all = new HttpRequestMessage(HttpMethod.Get, $"/claims?tag={tag}&includeDuplicates=true");
+        all.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+        var lines = (await (await _client.SendAsync(all)).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(english, lines.Single(l => l.Id() == ukrainian).GetProperty("canonicalClaimId").GetGuid());
+        Assert.Equal(3, lines.Count);
     }
 
     [Fact]
@@ -218,6 +302,12 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
 
     private static object Relayed(Guid sourceId, Guid via) =>
         new { sourceId, stance = "asserts", quote = "soldiers deserted", viaSourceIds = new[] { via } };
+
+    private async Task<List<Guid>> FeedIdsAsync(string since)
+    {
+        var feed = await (await _client.GetAsync($"/claimreview?updatedSince={since}&limit=200")).ReadJsonAsync(HttpStatusCode.OK);
+        return [.. feed.GetProperty("dataFeedElement").EnumerateArray().Select(e => Guid.Parse(e.Str("url")[^36..]))];
+    }
 
     private async Task<Guid> LogAsync(string statement, string language, string tag) =>
         (await (await _client.PostAsJsonAsync("/claims", new { statement, language, tags = new[] { tag } })).ReadJsonAsync(HttpStatusCode.Created)).Id();

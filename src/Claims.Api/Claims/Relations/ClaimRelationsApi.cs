@@ -5,7 +5,6 @@ using Claims.Api.Events;
 using Claims.Api.Http;
 using Claims.Api.Json;
 using Claims.Api.Provenance;
-using Claims.Api.Verification;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -188,8 +187,6 @@ public static class ClaimRelationsApi
         // recounting lock; they are rare. The canonical's row is locked before its evidence is
         // weighed, so that its status cannot move meanwhile.
         Removed? removed;
-        string? status = null;
-        List<TracedEvidence> before = [];
         await using (var read = await connection.QueryMultipleAsync(new CommandDefinition(
             $"""
             {Origins.RecountingLock}
@@ -210,33 +207,17 @@ public static class ClaimRelationsApi
         }
 
         var duplicate = removed.Kind == ClaimRelationKind.DuplicateOf.ToName() && removed.FormerCanonical is not null;
-        if (duplicate)
-        {
-            await using var read = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"""
-                SELECT status FROM claims WHERE id = @id FOR UPDATE;
-                {Origins.TracedSql} AND e.stance IN ('asserts', 'supports', 'refutes');
-                """,
-                new { id = removed.FormerCanonical }, transaction, cancellationToken: ct));
-            status = await read.ReadSingleAsync<string>();
-            before = [.. await read.ReadAsync<TracedEvidence>()];
-        }
-
+        var before = duplicate ? await Duplicates.WeighAsync(connection, transaction, removed.FormerCanonical!.Value, ct) : default;
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM claim_relations WHERE id = @relationId", new { relationId }, transaction, cancellationToken: ct));
         if (duplicate)
         {
-            await Duplicates.RepointAsync(connection, transaction, [removed.ClaimId], [removed.FormerCanonical!.Value], ct);
-            var after = (await connection.QueryAsync<TracedEvidence>(new CommandDefinition(
-                $"{Origins.TracedSql} AND e.stance IN ('asserts', 'supports', 'refutes')",
-                new { id = removed.FormerCanonical }, transaction, cancellationToken: ct))).AsList();
-            var verdict = EnumNames<ClaimStatus>.Parse(status!);
-            var independent = options.Value.IndependentOrigins;
-            if (Verdicts.Grounds(verdict, before, independent).Holds && !Verdicts.Grounds(verdict, after, independent).Holds)
+            var canonical = removed.FormerCanonical!.Value;
+            await Duplicates.RepointAsync(connection, transaction, [removed.ClaimId], [canonical], ct);
+            if (await Duplicates.LosesGroundsAsync(connection, transaction, canonical, before, options.Value.IndependentOrigins, ct) is { } refusal)
             {
                 // Returning without commit rolls the removal back.
-                return ProblemTypes.VerdictRestsOnEvidence.Result(
-                    $"Claim {removed.FormerCanonical} is {status}, and without this duplicate's evidence the verdict would have no grounds. Change its status first, or add other evidence to it. Nothing was changed.");
+                return refusal;
             }
         }
 

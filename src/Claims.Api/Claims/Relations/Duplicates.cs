@@ -1,6 +1,10 @@
 using System.Data;
+using Claims.Api.Errors;
+using Claims.Api.Json;
 using Claims.Api.Provenance;
+using Claims.Api.Verification;
 using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Claims.Api.Claims.Relations;
 
@@ -32,7 +36,7 @@ internal static class Duplicates
         UPDATE claims c SET canonical_claim_id = ends.canonical, updated_at = clock_timestamp(), version = c.version + 1
         FROM ends
         WHERE c.id = ends.start AND c.canonical_claim_id IS DISTINCT FROM ends.canonical;
-        UPDATE claims c SET origin_counts = {Origins.CountsOf("c.id")}
+        UPDATE claims c SET origin_counts = {Origins.CountsOf("c.id")}, {Origins.Moved}
         WHERE c.id IN (
             SELECT unnest(@seeds::uuid[])
             UNION SELECT unnest(@recount::uuid[])
@@ -41,10 +45,42 @@ internal static class Duplicates
 
     /// <summary>
     /// Points the claims at and below <paramref name="seeds"/> (whose duplicate_of relation just
-    /// changed, or whose canonical was deleted) at the ends of their chains as they now are, which
-    /// moves their version, and recounts the seeds, their new canonicals and
-    /// <paramref name="formerCanonicals"/>. Two statements, one round trip.
+    /// changed, or whose canonical was deleted) at the ends of their chains as they now are, and
+    /// recounts the seeds, their new canonicals and <paramref name="formerCanonicals"/>: all of
+    /// them answer differently now, so their versions move. Two statements, one round trip.
     /// </summary>
     public static Task RepointAsync(IDbConnection connection, IDbTransaction transaction, Guid[] seeds, Guid[] formerCanonicals, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(Sql, new { seeds, recount = formerCanonicals }, transaction, cancellationToken: ct));
+
+    /// <summary>
+    /// A canonical's status and the items its verdict is weighed on, its row locked until commit
+    /// (NO KEY UPDATE, as an evidence write locks it): read before a change that may take a
+    /// duplicate's evidence from it, then <see cref="LosesGroundsAsync"/> after.
+    /// </summary>
+    public static async Task<(string Status, List<TracedEvidence> Weighed)> WeighAsync(IDbConnection connection, IDbTransaction transaction, Guid canonical, CancellationToken ct)
+    {
+        await using var read = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"""
+            SELECT status FROM claims WHERE id = @id FOR NO KEY UPDATE;
+            {Origins.TracedSql} AND e.stance IN ('asserts', 'supports', 'refutes');
+            """,
+            new { id = canonical }, transaction, cancellationToken: ct));
+        return (await read.ReadSingleAsync<string>(), [.. await read.ReadAsync<TracedEvidence>()]);
+    }
+
+    /// <summary>
+    /// The 409 when the canonical's verdict held on <paramref name="before"/> and no longer holds on
+    /// what it is weighed on now; the caller then returns without committing.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> LosesGroundsAsync(
+        IDbConnection connection, IDbTransaction transaction, Guid canonical, (string Status, List<TracedEvidence> Weighed) before, bool independent, CancellationToken ct)
+    {
+        var after = (await connection.QueryAsync<TracedEvidence>(new CommandDefinition(
+            $"{Origins.TracedSql} AND e.stance IN ('asserts', 'supports', 'refutes')", new { id = canonical }, transaction, cancellationToken: ct))).AsList();
+        var verdict = EnumNames<ClaimStatus>.Parse(before.Status);
+        return Verdicts.Grounds(verdict, before.Weighed, independent).Holds && !Verdicts.Grounds(verdict, after, independent).Holds
+            ? ProblemTypes.VerdictRestsOnEvidence.Result(
+                $"Claim {canonical} is {before.Status}, and without this duplicate's evidence the verdict would have no grounds. Change its status first, or add other evidence to it. Nothing was changed.")
+            : null;
+    }
 }
