@@ -127,12 +127,7 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
     [Fact]
     public async Task ADuplicatesEvidenceTheVerdictRestsOnCannotBeRemovedFromTheDuplicate()
     {
-        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
-        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"));
-        var ukrainian = await _client.ClaimAsync(Story.UkrainianDesertion, Story.Evidence(hromadske, "supports", "18 військових дезертирували"));
-        await RelateAsync(ukrainian, "duplicate_of", english);
-        await _client.SetStatusAsync(english, "confirmed", "Hromadske counted the desertions independently.");
+        var (english, ukrainian) = await ConfirmedThroughItsDuplicateAsync();
         var item = (await (await _client.GetAsync($"/claims/{ukrainian}")).ReadJsonAsync(HttpStatusCode.OK)).GetProperty("evidence")[0].Id();
 
         var refused = await (await _client.DeleteAsync($"/claims/{ukrainian}/evidence/{item}")).ReadProblemAsync(HttpStatusCode.Conflict);
@@ -146,12 +141,7 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
     [Fact]
     public async Task ADuplicateTheCanonicalsVerdictRestsOnCannotBeDeleted()
     {
-        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
-        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
-        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"));
-        var ukrainian = await _client.ClaimAsync(Story.UkrainianDesertion, Story.Evidence(hromadske, "supports", "18 військових дезертирували"));
-        await RelateAsync(ukrainian, "duplicate_of", english);
-        await _client.SetStatusAsync(english, "confirmed", "Hromadske counted the desertions independently.");
+        var (english, ukrainian) = await ConfirmedThroughItsDuplicateAsync();
 
         var refused = await (await _client.DeleteAsync($"/claims/{ukrainian}")).ReadProblemAsync(HttpStatusCode.Conflict);
 
@@ -314,6 +304,21 @@ public sealed class DuplicateClaimsTests(ApiFactory api) : IClassFixture<ApiFact
 
     private async Task<List<JsonElement>> ListAsync(string path) =>
         (await (await _client.GetAsync(path)).ReadJsonAsync(HttpStatusCode.OK)).Items().ToList();
+
+    /// <summary>
+    /// The English desertion claim, asserted by Business Insider and confirmed on Hromadske's
+    /// support, which is logged on its Ukrainian duplicate only.
+    /// </summary>
+    private async Task<(Guid English, Guid Ukrainian)> ConfirmedThroughItsDuplicateAsync()
+    {
+        var insider = await _client.SourceAsync("Business Insider", "outlet", "C");
+        var hromadske = await _client.SourceAsync("Hromadske", "outlet", "C");
+        var english = await _client.ClaimAsync(Story.Deserted, Story.Evidence(insider, "asserts", "soldiers have deserted"));
+        var ukrainian = await _client.ClaimAsync(Story.UkrainianDesertion, Story.Evidence(hromadske, "supports", "18 військових дезертирували"));
+        await RelateAsync(ukrainian, "duplicate_of", english);
+        await _client.SetStatusAsync(english, "confirmed", "Hromadske counted the desertions independently.");
+        return (english, ukrainian);
+    }
 
     private async Task<Guid> RelateAsync(Guid claim, string kind, Guid related) =>
         (await (await _client.PostAsJsonAsync($"/claims/{claim}/relations", new { kind, relatedClaimId = related })).ReadJsonAsync(HttpStatusCode.Created)).Id();
