@@ -20,14 +20,15 @@ using Claims.Api.Validation;
 using Claims.Api.Verification;
 using Claims.Api.Webhooks;
 
-// Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `import FILE` imports claims, `health [url]` asks a
-// running API whether it is ready (the container's health check); anything else runs the API.
+// Verbs: `seed` loads the demo story, `keys create ...` mints an API key, `import FILE` imports claims, `migrate` brings
+// the schema up to date and exits, `health [url]` asks a running API whether it is ready (the container's health
+// check); anything else runs the API.
 if (args is ["health", ..])
 {
     return await HealthEndpoints.ProbeAsync(args.Length > 1 ? args[1] : null, Console.Out);
 }
 
-var verb = args.Length > 0 && args[0] is "seed" or "keys" or "import" ? args[0] : null;
+var verb = args.Length > 0 && args[0] is "seed" or "keys" or "import" or "migrate" ? args[0] : null;
 var builder = WebApplication.CreateBuilder(verb is null ? args : []);
 
 string? privateFolder;
@@ -65,6 +66,7 @@ builder.Services.AddWebhooks(builder.Configuration);
 builder.Services.AddDesk(builder.Configuration);
 builder.Services.AddPublishing(builder.Configuration);
 builder.Services.AddImports(builder.Configuration);
+builder.Services.AddClaimsTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
@@ -76,6 +78,8 @@ switch (verb)
         return await AuthSetup.RunKeysCommandAsync(app, args[1..]);
     case "import":
         return await ImportCommand.RunAsync(app, args[1..]);
+    case "migrate":
+        return await MigrateCommand.RunAsync(app);
 }
 
 await app.PrepareDatabaseAsync();
@@ -98,6 +102,7 @@ api.MapWebhooks();
 api.MapDesk();
 api.MapClaimReviews();
 api.MapImports();
+app.MapClaimsMetrics();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -153,9 +153,10 @@ public static class Database
 
     /// <summary>
     /// Applies the numbered scripts of db/ that the journal has not recorded, creating the database
-    /// first if it does not exist. Running it again is a no-op.
+    /// first if it does not exist, and returns the names of those it applied. Running it again is
+    /// a no-op.
     /// </summary>
-    public static void Migrate(string connectionString, ILogger logger)
+    public static IReadOnlyList<string> Migrate(string connectionString, ILogger logger)
     {
         try
         {
@@ -186,6 +187,8 @@ public static class Database
             {
                 throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
             }
+
+            return [.. result.Scripts.Select(script => script.Name[(script.Name.IndexOf(".db.", StringComparison.Ordinal) + 4)..])];
         }
         finally
         {

@@ -56,6 +56,7 @@ public sealed class AccessTests(ApiFactory api) : IClassFixture<ApiFactory>
         ("POST", "/imports", "editor"),
         ("GET", "/imports/{id:guid}", "reader"),
         ("GET", "/stats", "reader"),
+        ("GET", "/metrics", "reader"),
         ("GET", "/events", "reader"),
         ("GET", "/events/stream", "reader"),
         ("GET", "/admin/keys", "admin"),

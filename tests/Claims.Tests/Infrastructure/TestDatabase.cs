@@ -32,6 +32,10 @@ public static class TestDatabase
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
+    /// <summary>A connection string for a database that does not exist yet, on the tests' server; DropAsync drops it.</summary>
+    public static async Task<string> UnusedAsync() =>
+        new NpgsqlConnectionStringBuilder(await Server.Value) { Database = $"claims_test_{Guid.NewGuid():N}" }.ConnectionString;
+
     public static async Task DropAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;

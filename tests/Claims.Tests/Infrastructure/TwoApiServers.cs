@@ -13,7 +13,7 @@ public abstract class TwoApiServers(string readyWhenLogged, IReadOnlyDictionary<
 
     public ApiServer B { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         ConnectionString = await TestDatabase.CreateAsync();
         var a = ApiServer.StartAsync(ConnectionString, settings);
@@ -37,7 +37,7 @@ public abstract class TwoApiServers(string readyWhenLogged, IReadOnlyDictionary<
         await B.WaitForOutputAsync(readyWhenLogged, TimeSpan.FromSeconds(30));
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (A is not null)
         {
