@@ -44,6 +44,7 @@ public static class ServiceSetup
                 "Paging:CursorKey must be base64 of at least 32 bytes.")
             .ValidateOnStart();
         services.AddSingleton<CursorProtector>();
+        services.AddTrustedProxies(configuration);
         services.AddSingleton<SearchPlans>();
         services.AddOptions<SearchOptions>().Bind(configuration.GetSection("Search"))
             .Validate(o => o.RelevanceWindow is >= 1 and <= 100_000, "Search:RelevanceWindow must be between 1 and 100000.")
@@ -135,6 +136,14 @@ public static class ServiceSetup
 
     public static WebApplication UseClaimsApi(this WebApplication app)
     {
+        // First: everything after it (the limits per address, the cookie's Secure flag) sees the
+        // client, not the balancer. Only with proxies named: with none, the middleware would
+        // believe the headers from anyone.
+        if (app.Services.GetRequiredService<IOptions<NetworkOptions>>().Value.Entries.Any())
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseRequestIds();
         app.UseResponseHeaders();
         app.UseExceptionHandler();

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Claims.Tests.Infrastructure;
 
@@ -68,6 +69,27 @@ public sealed class BalancerTests(Balancer balancer) : IClassFixture<Balancer>
         var received = await stream.NextEventAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("claim.status_changed", received.EventType);
         Assert.Equal("text/event-stream", stream.Response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task EachClientAddressBehindTheBalancerHasItsOwnLimitOfFailedKeys()
+    {
+        // Each instance refuses an address after 3 failures a minute; nginx alternates the
+        // instances, so ten failures from one address leave both refusing it.
+        using var guesser = balancer.CreateClient("not-a-key-" + Guid.NewGuid().ToString("N"), IPAddress.Parse("127.0.0.2"));
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            statuses.Add((await guesser.GetAsync("/claims")).StatusCode);
+        }
+
+        using var neighbour = balancer.CreateClient("not-a-key-" + Guid.NewGuid().ToString("N"), IPAddress.Parse("127.0.0.3"));
+        var other = await neighbour.GetAsync("/claims");
+
+        Assert.Equal([HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses[^2..]);
+        Assert.Equal("/problems/too-many-failed-keys", (await (await guesser.GetAsync("/claims")).ReadProblemAsync(HttpStatusCode.TooManyRequests)).Str("type"));
+        // Another client of the same balancer is judged on its own failures, not the guesser's.
+        Assert.Equal("/problems/unauthenticated", (await other.ReadProblemAsync(HttpStatusCode.Unauthorized)).Str("type"));
     }
 
     private static Task<HttpResponseMessage> PutAsync(HttpClient client, Guid claim, EntityTagHeaderValue etag, string statement)

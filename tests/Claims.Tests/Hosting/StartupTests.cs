@@ -81,6 +81,16 @@ public sealed class StartupTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task ATrustedProxyThatIsNoAddressStopsStartUpSayingWhatIsExpected()
+    {
+        var run = await ApiProcess.RunAsync([], api.ConnectionString, "Production",
+            new Dictionary<string, string> { ["Network__TrustedProxies"] = "10.0.0.1,nginx" });
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("Network:TrustedProxies must be IP addresses or CIDR ranges, separated by commas.", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MigratingAnAlreadyMigratedDatabaseIsANoOp()
     {
         var before = await ScalarAsync("SELECT count(*) FROM schema_migrations");

@@ -59,7 +59,10 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     /// <summary>A client of this server with <paramref name="apiKey"/>, connecting from <paramref name="from"/> (another loopback address) when given.</summary>
-    public HttpClient CreateClient(string? apiKey, IPAddress? from = null)
+    public HttpClient CreateClient(string? apiKey, IPAddress? from = null) => Client(Address, apiKey, from);
+
+    /// <summary>A client of <paramref name="address"/> with <paramref name="apiKey"/>, connecting from <paramref name="from"/> when given.</summary>
+    public static HttpClient Client(Uri address, string? apiKey, IPAddress? from)
     {
         var handler = new SocketsHttpHandler();
         if (from is not null)
@@ -81,7 +84,7 @@ public sealed class ApiServer : IAsyncDisposable
             };
         }
 
-        var client = new HttpClient(handler) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);

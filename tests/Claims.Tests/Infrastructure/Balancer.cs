@@ -8,11 +8,14 @@ namespace Claims.Tests.Infrastructure;
 /// Debian's nginx with the repository's configuration (src/nginx/claims.conf, as docker-compose.yml
 /// mounts it), in front of two API processes on one database of their own: the upstream
 /// addresses and the port are the only lines changed. The two share Paging:CursorKey, as the
-/// compose file's instances do. Fails with the fix when nginx is missing.
+/// compose file's instances do, and trust nginx's X-Forwarded-For; each refuses an address's keys
+/// after 3 failed authentications a minute. Fails with the fix when nginx is missing.
 /// </summary>
 public sealed class Balancer() : TwoApiServers("Listening for API key changes", new Dictionary<string, string>
 {
     ["Paging:CursorKey"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("balancer-tests-cursor-key-0123456789")),
+    ["Network:TrustedProxies"] = "127.0.0.1",
+    ["Auth:FailedAuthenticationsPerMinute"] = "3",
 })
 {
     private const string Nginx = "/usr/sbin/nginx";
@@ -100,7 +103,10 @@ public sealed class Balancer() : TwoApiServers("Listening for API key changes", 
     }
 
     /// <summary>A client of the balancer with the shared admin key.</summary>
-    public HttpClient CreateClient() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30), DefaultRequestHeaders = { { "X-Api-Key", Key } } };
+    public HttpClient CreateClient() => ApiServer.Client(Address, Key, null);
+
+    /// <summary>A client of the balancer with <paramref name="apiKey"/>, connecting from <paramref name="from"/> (another loopback address).</summary>
+    public HttpClient CreateClient(string? apiKey, IPAddress from) => ApiServer.Client(Address, apiKey, from);
 
     public override async Task DisposeAsync()
     {
