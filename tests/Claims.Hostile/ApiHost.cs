@@ -97,6 +97,34 @@ public sealed class ApiHost(string dll, IReadOnlyDictionary<string, string?> env
         }
     }
 
+    /// <summary>
+    /// SIGTERM, as an orchestrator stopping the instance sends it; the exit code once the process
+    /// has ended, or null when it has not <paramref name="within"/>.
+    /// </summary>
+    public async Task<int?> TerminateAsync(TimeSpan within)
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return _process?.ExitCode;
+        }
+
+        using (var signal = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(within);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>SIGKILL: no request is finished, no connection closed politely.</summary>
     public void Kill()
     {

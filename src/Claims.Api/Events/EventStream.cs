@@ -91,6 +91,9 @@ public static class EventStream
     /// <summary>The SSE event type of a heartbeat; its data is empty, so a browser's EventSource never dispatches it.</summary>
     public const string Heartbeat = "heartbeat";
 
+    /// <summary>The retry field of the heartbeat that ends a stream when the instance shuts down.</summary>
+    public static readonly TimeSpan RetryOnShutdown = TimeSpan.FromSeconds(1);
+
     /// <summary>Events read per round trip: what one stream holds in memory at most.</summary>
     public const int BatchSize = 100;
 
@@ -262,7 +265,7 @@ public static class EventStream
                     var untilHeartbeat = heartbeat - (DateTime.UtcNow - quietSince);
                     if (!await WaitAsync(wake, untilHeartbeat < catchUp ? untilHeartbeat : catchUp, ct))
                     {
-                        yield break;
+                        break;
                     }
                 }
 
@@ -270,10 +273,18 @@ public static class EventStream
                 wake = notifications.Next;
                 if (await TryReadAsync(after, ct) is not { } next)
                 {
-                    yield break;
+                    break;
                 }
 
                 read = next;
+            }
+
+            if (stopping.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                // The instance is shutting down: its last word tells the client to come back at
+                // once rather than after its usual back-off, to another instance behind the
+                // balancer, resuming with Last-Event-ID.
+                yield return new SseItem<object>(null!, Heartbeat) { ReconnectionInterval = RetryOnShutdown };
             }
         }
 

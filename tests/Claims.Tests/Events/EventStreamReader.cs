@@ -13,16 +13,21 @@ public sealed class EventStreamReader : IAsyncDisposable
 
     private readonly CancellationTokenSource _life = new(Lifetime);
     private readonly HttpResponseMessage _response;
+    private readonly SseParser<string> _parser;
     private readonly IAsyncEnumerator<SseItem<string>> _items;
     private Task<bool>? _pending;
 
     private EventStreamReader(HttpResponseMessage response, Stream body)
     {
         _response = response;
-        _items = SseParser.Create(body).EnumerateAsync(_life.Token).GetAsyncEnumerator(_life.Token);
+        _parser = SseParser.Create(body);
+        _items = _parser.EnumerateAsync(_life.Token).GetAsyncEnumerator(_life.Token);
     }
 
     public HttpResponseMessage Response => _response;
+
+    /// <summary>The reconnection interval the server last asked for (a retry field), if any.</summary>
+    public TimeSpan? ReconnectionInterval => _parser.ReconnectionInterval;
 
     /// <summary>Opens the stream at <paramref name="url"/>; fails unless it answers 200 text/event-stream.</summary>
     public static async Task<EventStreamReader> OpenAsync(HttpClient client, string url, string? lastEventId = null)

@@ -93,6 +93,9 @@ public sealed class ApiServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>SIGTERM; the exit code once the process has ended, or null when it has not <paramref name="within"/>.</summary>
+    public Task<int?> TerminateAsync(TimeSpan within) => _host.TerminateAsync(within);
+
     /// <summary>Waits until the process has written <paramref name="text"/>; fails with its output after <paramref name="within"/>.</summary>
     public Task WaitForOutputAsync(string text, TimeSpan within) => _host.WaitForOutputAsync(text, within);
 
