@@ -13,6 +13,13 @@ public sealed class RateLimitingOptions
 
     /// <summary>Writes (POST, PUT, PATCH, DELETE; not the look-ups that read) per minute for one API key; 0 turns the limit off.</summary>
     public int WritesPerMinute { get; set; } = 120;
+
+    /// <summary>
+    /// Whether every instance counts against the same allowance, kept in PostgreSQL (default
+    /// true): with several instances behind a balancer a caller's limit is then the limit. False,
+    /// each instance counts by itself and a caller gets the quota once per instance.
+    /// </summary>
+    public bool Shared { get; set; } = true;
 }
 
 /// <summary>Body size and per-key request rates.</summary>
@@ -49,10 +56,15 @@ public static class RequestLimits
             return;
         }
 
-        builder.Services.AddSingleton(_ => new RateLimitPolicies(limits));
+        builder.Services.AddSingleton(services => new LocalWindowCounter(services.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.Services.AddSingleton<IWindowCounter>(services => limits.Shared
+            ? ActivatorUtilities.CreateInstance<SharedWindowCounter>(services)
+            : services.GetRequiredService<LocalWindowCounter>());
+        builder.Services.AddSingleton(services => new RateLimitPolicies(limits, services.GetRequiredService<IWindowCounter>(), services.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.Services.AddHostedService<RateLimitSweep>();
         builder.Services.AddOptions<RateLimiterOptions>().Configure<RateLimitPolicies>((options, policies) =>
         {
-            options.GlobalLimiter = policies.Chain;
+            options.GlobalLimiter = policies;
             options.OnRejected = async (context, ct) =>
             {
                 var state = context.Lease.TryGetMetadata(WindowState.Metadata, out var window) ? window : null;

@@ -92,6 +92,26 @@ public sealed class BalancerTests(Balancer balancer) : IClassFixture<Balancer>
         Assert.Equal("/problems/unauthenticated", (await other.ReadProblemAsync(HttpStatusCode.Unauthorized)).Str("type"));
     }
 
+    [Fact]
+    public async Task AKeysRateLimitIsTheLimitWhicheverInstanceAnswers()
+    {
+        using var admin = balancer.CreateClient();
+        var minted = await (await admin.PostAsJsonAsync("/admin/keys", new { name = "limited " + Guid.NewGuid().ToString("N")[..8], role = "reader" })).ReadJsonAsync(HttpStatusCode.Created);
+        using var client = balancer.CreateClient(minted.Str("key"), IPAddress.Loopback);
+        await RateLimitFields.AtLeastLeftInTheMinuteAsync(admin);
+
+        // nginx alternates the two instances; counted by each alone, the key would get twice its quota.
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < Balancer.RequestsPerMinute * 3 / 2; i++)
+        {
+            answers.Add((await client.GetAsync("/claims?limit=1")).StatusCode);
+        }
+
+        Assert.Equal(Balancer.RequestsPerMinute, answers.Count(s => s == HttpStatusCode.OK));
+        Assert.All(answers.Skip(Balancer.RequestsPerMinute), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        Assert.True(await ServedListsAsync(balancer.A) && await ServedListsAsync(balancer.B));
+    }
+
     private static Task<HttpResponseMessage> PutAsync(HttpClient client, Guid claim, EntityTagHeaderValue etag, string statement)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, $"/claims/{claim}") { Content = JsonContent.Create(new { statement }) };

@@ -190,12 +190,5 @@ public sealed class RateLimitHeaderTests(ApiFactory api) : IClassFixture<ApiFact
     private static string Single(HttpResponseMessage response, string header) =>
         Assert.Single(response.Headers.TryGetValues(header, out var values) ? values : []);
 
-    /// <summary>
-    /// The RateLimit field as a structured-field list: each item a quoted policy name with integer
-    /// parameters, such as <c>"requests";r=4;t=60</c>.
-    /// </summary>
-    private static Dictionary<string, Dictionary<string, int>> Items(HttpResponseMessage response) =>
-        Single(response, "RateLimit").Split(',').Select(item => item.Trim().Split(';')).ToDictionary(
-            parts => Assert.IsType<string>(JsonSerializer.Deserialize<string>(parts[0])),
-            parts => parts[1..].Select(p => p.Split('=')).ToDictionary(kv => kv[0], kv => int.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture)));
+    private static Dictionary<string, Dictionary<string, int>> Items(HttpResponseMessage response) => RateLimitFields.Items(response);
 }

@@ -9,7 +9,9 @@ namespace Claims.Tests.Infrastructure;
 /// The real app over HTTP on a database of its own: one instance per test class
 /// (IClassFixture), so no test class sees another's rows. Rate limits and the limit of failed
 /// authentications are off here (many tests send unknown keys); the tests of limits start their
-/// own factory with them on.
+/// own factory with them on, counting in memory: those of a class share its database and often a
+/// key, and a count kept in the database would carry over from one test to the next within the
+/// minute. SharedRateLimitTests and BalancerTests count in the database.
 /// </summary>
 public sealed partial class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
@@ -23,6 +25,7 @@ public sealed partial class ApiFactory : WebApplicationFactory<Program>, IAsyncL
     {
         ["RateLimiting:RequestsPerMinute"] = "0",
         ["RateLimiting:WritesPerMinute"] = "0",
+        ["RateLimiting:Shared"] = "false",
         ["Auth:FailedAuthenticationsPerMinute"] = "0",
     };
 
