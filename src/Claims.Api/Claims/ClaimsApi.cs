@@ -152,7 +152,7 @@ public static class ClaimsApi
     }
 
     public static async Task<Results<Ok<Page<Claim>>, ValidationProblem, ExportResult>> ListClaims(
-        [AsParameters] ClaimQuery query, HttpContext http, NpgsqlDataSource db, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans,
+        [AsParameters] ClaimQuery query, HttpContext http, Reads reads, CursorProtector cursors, IOptions<SearchOptions> options, SearchPlans plans,
         CancellationToken ct)
     {
         if (ExportFormats.Negotiate(http.Request) is var format and not ExportFormat.Page)
@@ -169,7 +169,7 @@ public static class ClaimsApi
 
         var knownRare = query.Text is not null && plans.IsKnownRare(query);
         var search = ClaimSearch.Build(query, order, after, options.Value, knownRare);
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var rows = await search.ReadAsync(connection, search.Sql, ct);
         if (search.IndexedSql is not null && !search.IsComplete(rows))
         {
@@ -186,9 +186,9 @@ public static class ClaimsApi
         return TypedResults.Ok(order.ToPage(rows, query.Size, cursors, query.Scope));
     }
 
-    public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, NpgsqlDataSource db, IOptions<ClaimsOptions> options, CancellationToken ct)
+    public static async Task<Ok<Page<SimilarClaim>>> FindSimilarClaims([AsParameters] SimilarQuery query, HttpContext http, Reads reads, IOptions<ClaimsOptions> options, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var items = await SimilarClaims.FindAsync(connection, null, query.Text!, query.Threshold, query.Size, options.Value, ct);
         return TypedResults.Ok(new Page<SimilarClaim>(items, null));
     }
@@ -213,9 +213,9 @@ public static class ClaimsApi
             },
             new AnswerExample(StatusCodes.Status409Conflict, ProblemTypes.PossibleDuplicates.Slug, "A near-duplicate is logged already", ClaimExamples.PossibleDuplicates()));
 
-    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Claim>, ProblemHttpResult>> GetClaim(Guid id, HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var claim = await ReadWithEvidenceAsync(connection, null, id, ct);
         return claim is null ? Problems.NotFound("claim", id) : Ok(http, claim);
     }

@@ -14,6 +14,12 @@ public sealed class DatabaseOptions
 
     /// <summary>Load the seed story at start-up when the database has no claims and no sources. Defaults to on for the private development database only.</summary>
     public bool? SeedWhenEmpty { get; set; }
+
+    /// <summary>How long a read that sent a Consistency-Token waits for the replica to replay it before it goes to the primary.</summary>
+    public int ReplicaWaitMilliseconds { get; set; } = 250;
+
+    /// <summary>How far the replica may be behind the primary and still answer reads; further behind, reads go to the primary.</summary>
+    public double ReplicaMaxLagSeconds { get; set; } = 10;
 }
 
 /// <summary>The database cannot be set up as configured; the message says how to fix it.</summary>
@@ -63,6 +69,8 @@ public static class Database
             options.SeedWhenEmpty ??= usesPrivateServer;
         });
         builder.Services.AddNpgsqlDataSource(WithTimeouts(connectionString!));
+        builder.Services.AddSingleton<Reads>();
+        builder.Services.AddHostedService<ReplicaWatch>();
         return privateFolder;
     }
 

@@ -58,32 +58,77 @@ public static class LocalPostgres
                     ["-D", data, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"], runAs, folder, cancellationToken);
             }
 
-            var port = RunningPort(data);
-            if (port is null || !await AcceptsConnectionsAsync(port.Value, cancellationToken))
-            {
-                // The port of the last start, if it is still free, so that a restarted server is
-                // where its clients' connection strings expect it.
-                var portFile = Path.Combine(folder, "port");
-                port = File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreeLoopbackPort();
-                File.WriteAllText(portFile, port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                await RunAsync(Path.Combine(bin, "pg_ctl"),
-                    ["start", "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"),
-                     "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on"],
-                    runAs, folder, cancellationToken, ServerEnvironment);
-            }
-
-            return new NpgsqlConnectionStringBuilder
-            {
-                Host = "127.0.0.1",
-                Port = port.Value,
-                Username = "postgres",
-                Database = "postgres",
-            }.ConnectionString;
+            return await StartAsync(bin, folder, runAs, cancellationToken);
         }
         finally
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="folder"/> a streaming standby of the server at <paramref name="primary"/>
+    /// (a base backup with <c>pg_basebackup -R</c>, which writes the connection back to the primary)
+    /// unless it is one already, starts it on a port of its own, and returns a connection string to
+    /// its <c>postgres</c> database. For the tests and the benchmark of read replicas; the primary
+    /// must accept replication connections from 127.0.0.1, as one made by initdb does.
+    /// </summary>
+    public static async Task<string> EnsureStandbyRunningAsync(string primary, string folder, CancellationToken cancellationToken = default)
+    {
+        await Gate.WaitAsync(cancellationToken);
+        try
+        {
+            folder = Path.GetFullPath(folder);
+            Directory.CreateDirectory(folder);
+            await using var fileLock = await AcquireFileLockAsync(Path.Combine(folder, "..", "postgres.lock"), cancellationToken);
+            var bin = FindServerPrograms();
+            var runAs = ServiceAccountIfRoot();
+            if (runAs is not null)
+            {
+                await RunAsync("chown", [runAs, folder], null, folder, cancellationToken);
+                folder = await ReachableFolderAsync(folder, runAs, cancellationToken);
+            }
+
+            if (!File.Exists(Path.Combine(folder, "data", "PG_VERSION")))
+            {
+                var source = new NpgsqlConnectionStringBuilder(primary);
+                await RunAsync(Path.Combine(bin, "pg_basebackup"),
+                    ["-h", source.Host!, "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", source.Username ?? "postgres",
+                     "-D", Path.Combine(folder, "data"), "-R", "-X", "stream", "--checkpoint=fast"], runAs, folder, cancellationToken);
+            }
+
+            return await StartAsync(bin, folder, runAs, cancellationToken);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task<string> StartAsync(string bin, string folder, string? runAs, CancellationToken cancellationToken)
+    {
+        var data = Path.Combine(folder, "data");
+        var port = RunningPort(data);
+        if (port is null || !await AcceptsConnectionsAsync(port.Value, cancellationToken))
+        {
+            // The port of the last start, if it is still free, so that a restarted server is
+            // where its clients' connection strings expect it.
+            var portFile = Path.Combine(folder, "port");
+            port = File.Exists(portFile) && int.TryParse(File.ReadAllText(portFile), out var last) && IsFree(last) ? last : FreeLoopbackPort();
+            File.WriteAllText(portFile, port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await RunAsync(Path.Combine(bin, "pg_ctl"),
+                ["start", "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"),
+                 "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on"],
+                runAs, folder, cancellationToken, ServerEnvironment);
+        }
+
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = port.Value,
+            Username = "postgres",
+            Database = "postgres",
+        }.ConnectionString;
     }
 
     /// <summary>Where the data of the instance for <paramref name="folder"/> really are (see <see cref="ReachableFolderAsync"/>).</summary>

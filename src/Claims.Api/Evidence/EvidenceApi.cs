@@ -120,7 +120,7 @@ public static class EvidenceApi
     }
 
     public static async Task<Results<Ok<Page<EvidenceItem>>, ProblemHttpResult, ValidationProblem>> ListEvidence(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        Guid id, [AsParameters] PageRequest page, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"evidence:{id}";
         if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
@@ -129,7 +129,8 @@ public static class EvidenceApi
         }
 
         var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
-        var rows = await db.ChildPageAsync<EvidenceRow>("claims", id,
+        await using var connection = await reads.OpenAsync(http, ct);
+        var rows = await connection.ChildPageAsync<EvidenceRow>("claims", id,
             $"""
             SELECT {EvidenceStore.SelectColumns}
             FROM evidence e JOIN sources s ON s.id = e.source_id
@@ -146,9 +147,9 @@ public static class EvidenceApi
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToItem(), r => new TimeKey(r.CreatedAt, r.Id), cursors, scope));
     }
 
-    public static async Task<Results<Ok<EvidenceItem>, ProblemHttpResult>> GetEvidence(Guid id, Guid evidenceId, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<EvidenceItem>, ProblemHttpResult>> GetEvidence(Guid id, Guid evidenceId, HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var row = await connection.QuerySingleOrDefaultAsync<EvidenceRow>(new CommandDefinition(
             $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId AND e.claim_id = @id",
             new { id, evidenceId }, cancellationToken: ct));

@@ -1,3 +1,4 @@
+using Claims.Api.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
@@ -37,7 +38,7 @@ public sealed class ExportResult : IResult
     {
         // Under WithWholeAnswers, RequestAborted is the connection's own token here, not the deadline's.
         var ct = http.RequestAborted;
-        await using var connection = await http.RequestServices.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using var connection = await http.RequestServices.GetRequiredService<Reads>().OpenAsync(http, ct);
         // The connection's 5 s statement_timeout bounds requests; an export has no bound but the
         // client's patience. A session setting, so RESET at the end whatever happens: pooled
         // connections are not reset on close here (Database.WithTimeouts).

@@ -177,6 +177,7 @@ public static class ServiceSetup
         // Once authentication has said whether the desk's session cookie is what authenticated the request.
         app.UseDeskCsrfCheck();
         app.UseRateLimits();
+        app.UseConsistencyTokens();
         app.UseAuthorization();
         return app;
     }

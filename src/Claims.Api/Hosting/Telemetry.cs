@@ -44,7 +44,7 @@ public static class Telemetry
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddNpgsqlInstrumentation()
-                    .AddMeter("Microsoft.AspNetCore.RateLimiting", Backlogs.MeterName)
+                    .AddMeter("Microsoft.AspNetCore.RateLimiting", Backlogs.MeterName, Data.Reads.MeterName)
                     .AddPrometheusExporter();
                 if (otlp)
                 {

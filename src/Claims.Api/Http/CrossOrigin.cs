@@ -23,8 +23,8 @@ public static class CrossOrigin
         return services.AddCors(options => options.AddPolicy(Policy, policy => policy
             .WithOrigins(origins)
             .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
-            .WithHeaders(HeaderNames.ContentType, Caller.KeyHeader, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header)
-            .WithExposedHeaders([HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, RequestIds.Header, .. RateLimitHeaders.Names])
+            .WithHeaders(HeaderNames.ContentType, Caller.KeyHeader, HeaderNames.IfMatch, HeaderNames.IfNoneMatch, Idempotency.Header, ConsistencyTokens.Header)
+            .WithExposedHeaders([HeaderNames.ETag, HeaderNames.Location, HeaderNames.Link, HeaderNames.RetryAfter, Idempotency.ReplayedHeader, RequestIds.Header, ConsistencyTokens.Header, .. RateLimitHeaders.Names])
             // A preflight is asked again after ten minutes, not before every request.
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
     }

@@ -115,9 +115,8 @@ public static class PageExtensions
     /// not), then the page. <paramref name="pageSql"/> uses @ParentId, @Take, @At and @Id.
     /// </summary>
     public static async Task<List<TRow>?> ChildPageAsync<TRow>(
-        this NpgsqlDataSource db, string parentTable, Guid parentId, string pageSql, TimeKey? after, int size, CancellationToken ct)
+        this NpgsqlConnection connection, string parentTable, Guid parentId, string pageSql, TimeKey? after, int size, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             $"SELECT EXISTS (SELECT 1 FROM {parentTable} WHERE id = @ParentId);\n{pageSql}",
             new { ParentId = parentId, Take = size + 1, after?.At, after?.Id }, cancellationToken: ct));

@@ -12,6 +12,9 @@ public static class DocumentedHeaders
 {
     public const int MaxETagLength = 64;
 
+    /// <summary>A WAL position as PostgreSQL writes it: two 32-bit hexadecimal numbers, 0/16B3748.</summary>
+    public const int MaxConsistencyTokenLength = 17;
+
     private const string RequestId = RequestIds.Header;
     private const string RateLimit = RateLimitHeaders.RateLimit;
     private const string RateLimitPolicy = RateLimitHeaders.Policy;
@@ -32,6 +35,7 @@ public static class DocumentedHeaders
         [HeaderNames.Location] = ("The path of what was created.", 2048, "uri-reference"),
         [HeaderNames.Link] = ("<next page>; rel=\"next\": the full URL of the next page with the same filters, while there is one.", 8192, null),
         [HeaderNames.RetryAfter] = ("Seconds to wait before trying again.", 10, null),
+        [ConsistencyTokens.Header] = ("Where a read replica is configured: send it back in Consistency-Token on your next reads to see this write in them. Absent without a replica, where every read sees every write.", MaxConsistencyTokenLength, null),
         [Idempotency.ReplayedHeader] = ("true when this is the stored answer to an earlier request with the same Idempotency-Key: nothing was written this time.", 5, null),
     };
 

@@ -44,6 +44,7 @@ public sealed class OpenApiAnswers(IOptions<Microsoft.AspNetCore.Http.Json.JsonO
 
         var problem = context.SchemaGenerator.GenerateSchema(typeof(ProblemDetails), context.SchemaRepository);
         var idempotent = metadata.OfType<AcceptsIdempotencyKey>().Any();
+        var writes = !OpenApiHeaders.IsRead(context);
         foreach (var (code, response) in operation.Responses)
         {
             if (response is not OpenApiResponse concrete || !int.TryParse(code, out var status))
@@ -79,13 +80,18 @@ public sealed class OpenApiAnswers(IOptions<Microsoft.AspNetCore.Http.Json.JsonO
             }
 
             var body = context.ApiDescription.SupportedResponseTypes.FirstOrDefault(r => r.StatusCode == status)?.Type;
-            concrete.Headers = Headers(status, body, idempotent, context.Document);
+            concrete.Headers = Headers(status, body, idempotent, writes, context.Document);
         }
     }
 
-    private static Dictionary<string, IOpenApiHeader> Headers(int status, Type? body, bool idempotent, OpenApiDocument document)
+    private static Dictionary<string, IOpenApiHeader> Headers(int status, Type? body, bool idempotent, bool writes, OpenApiDocument document)
     {
         var names = new List<string>(DocumentedHeaders.OnEveryAnswer);
+        if (writes && status is >= 200 and < 300)
+        {
+            names.Add(ConsistencyTokens.Header);
+        }
+
         if (status == StatusCodes.Status304NotModified || (status is >= 200 and < 300 && body is not null && typeof(IHasETag).IsAssignableFrom(body)))
         {
             names.Add(HeaderNames.ETag);

@@ -30,12 +30,30 @@ public static class HeaderConventions
             new ProducesResponseTypeMetadata(StatusCodes.Status422UnprocessableEntity, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), [ProblemWriter.ContentType]));
 }
 
-/// <summary>Lists the If-Match and Idempotency-Key headers as parameters, so Swagger UI has fields for them.</summary>
+/// <summary>Lists the If-Match, Idempotency-Key and Consistency-Token headers as parameters, so Swagger UI has fields for them.</summary>
 public sealed class OpenApiHeaders : IOperationFilter
 {
+    /// <summary>Whether the operation only reads: GET and HEAD, and the look-ups sent as POST.</summary>
+    public static bool IsRead(OperationFilterContext context) =>
+        context.ApiDescription.HttpMethod is "GET" or "HEAD"
+        || context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<ReadsOnlyMetadata>().Any();
+
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
         var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        if (IsRead(context))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = ConsistencyTokens.Header,
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "The Consistency-Token of your last write's answer: this read then includes that write, even where reads are served by a replica that has not caught up yet. Without it a read may miss the last second or so of writes.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = DocumentedHeaders.MaxConsistencyTokenLength },
+            });
+        }
+
         if (metadata.OfType<RequiresIfMatch>().Any())
         {
             operation.Parameters ??= [];

@@ -1,3 +1,4 @@
+using Claims.Api.Data;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Errors;
@@ -75,9 +76,9 @@ public static class ClaimReviewApi
     }
 
     public static async Task<Results<JsonHttpResult<ClaimReview>, ProblemHttpResult>> GetClaimReview(
-        Guid id, HttpContext http, NpgsqlDataSource db, IOptions<PublisherOptions> options, CancellationToken ct)
+        Guid id, HttpContext http, Reads reads, IOptions<PublisherOptions> options, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             ClaimSql + EvidenceSql, new { id, ids = new[] { id } }, cancellationToken: ct));
         var row = await results.ReadSingleOrDefaultAsync<VerdictRow>();
@@ -104,7 +105,7 @@ public static class ClaimReviewApi
     }
 
     public static async Task<Results<JsonHttpResult<ClaimReviewFeed>, ValidationProblem>> ListClaimReviews(
-        [AsParameters] ClaimReviewFeedQuery query, HttpContext http, NpgsqlDataSource db, CursorProtector cursors, IOptions<PublisherOptions> options,
+        [AsParameters] ClaimReviewFeedQuery query, HttpContext http, Reads reads, CursorProtector cursors, IOptions<PublisherOptions> options,
         CancellationToken ct)
     {
         if (!cursors.TryDecode<TimeKey>(query.Cursor, query.Scope, out var after))
@@ -112,7 +113,7 @@ public static class ClaimReviewApi
             return PageExtensions.BadCursor();
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var rows = (await connection.QueryAsync<VerdictRow>(new CommandDefinition(
             $"""
             {FeedSql}

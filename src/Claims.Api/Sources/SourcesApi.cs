@@ -99,7 +99,7 @@ public static class SourcesApi
     }
 
     public static async Task<Results<Ok<Page<Source>>, ValidationProblem, ExportResult>> ListSources(
-        [AsParameters] SourceQuery query, HttpContext http, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        [AsParameters] SourceQuery query, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         if (ExportFormats.Negotiate(http.Request) is var format and not ExportFormat.Page)
         {
@@ -154,7 +154,7 @@ public static class SourcesApi
             sql = $"SELECT {Columns}, {Score} AS score FROM sources {Where(filters)} ORDER BY score DESC, id DESC LIMIT @Take";
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var rows = (await connection.QueryAsync<RankedSourceRow>(new CommandDefinition(sql, parameters, cancellationToken: ct))).AsList();
         return TypedResults.Ok(q is null
             ? rows.ToPage(query.Size, r => r.ToSource(), r => new TimeKey(r.CreatedAt, r.Id), cursors, query.Scope)
@@ -162,7 +162,7 @@ public static class SourcesApi
     }
 
     public static async Task<Results<Ok<Page<SourceClaim>>, ProblemHttpResult, ValidationProblem>> ListSourceClaims(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        Guid id, [AsParameters] PageRequest page, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"source-claims:{id}";
         if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
@@ -171,7 +171,8 @@ public static class SourcesApi
         }
 
         var filter = after is null ? "" : "AND (e.created_at, e.id) < (@At, @Id)";
-        var rows = await db.ChildPageAsync<SourceClaimRow>("sources", id,
+        await using var connection = await reads.OpenAsync(http, ct);
+        var rows = await connection.ChildPageAsync<SourceClaimRow>("sources", id,
             $"""
             SELECT e.id AS evidence_id, e.stance, e.credibility, e.created_at AS linked_at,
                    {ClaimsApi.QualifiedColumns("c")}
@@ -189,9 +190,9 @@ public static class SourcesApi
         return TypedResults.Ok(rows.ToPage(page.Size, r => r.ToSourceClaim(), r => new TimeKey(r.LinkedAt, r.EvidenceId), cursors, scope));
     }
 
-    public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<Source>, ProblemHttpResult>> GetSource(Guid id, HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRow>(new CommandDefinition(
             $"SELECT {Columns} FROM sources WHERE id = @id", new { id }, cancellationToken: ct));
         return row is null ? Problems.NotFound("source", id) : Ok(http, row.ToSource());

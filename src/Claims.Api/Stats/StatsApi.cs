@@ -1,3 +1,4 @@
+using Claims.Api.Data;
 using Claims.Api.Auth;
 using Claims.Api.Claims;
 using Claims.Api.Http;
@@ -18,9 +19,9 @@ public static class StatsApi
             .WithSummary("Count claims per status, and all claims, sources and evidence")
             .WithDescription("claimsByStatus lists every status, with 0 where there are none.");
 
-    public static async Task<Ok<ClaimStats>> GetStats(NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<ClaimStats>> GetStats(HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
             """
             SELECT status, count(*) AS n FROM claims GROUP BY status;

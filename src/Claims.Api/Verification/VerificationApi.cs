@@ -73,9 +73,9 @@ public static class VerificationApi
     public static Ok<StatusRules> GetStatusRules(IOptions<ClaimsOptions> options) => TypedResults.Ok(Verdicts.For(options.Value.IndependentOrigins));
 
     public static async Task<Results<Ok<ClaimStatusView>, ProblemHttpResult>> GetStatus(
-        Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+        Guid id, HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var row = await connection.QuerySingleOrDefaultAsync<StatusRow>(new CommandDefinition(StatusSql + " WHERE c.id = @id", new { id }, cancellationToken: ct));
         if (row is null)
         {
@@ -92,10 +92,10 @@ public static class VerificationApi
         return TypedResults.Ok(view);
     }
 
-    public static async Task<Ok<StatusesResponse>> GetStatuses(StatusesRequest request, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<StatusesResponse>> GetStatuses(StatusesRequest request, HttpContext http, Reads reads, CancellationToken ct)
     {
         var ids = request.Ids!.Distinct().ToArray();
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var read = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
             StatusSql + " WHERE c.id = ANY(@ids)", new { ids }, cancellationToken: ct))).AsList();
         var rows = (await CountedAsync(connection, null, await FollowedAsync(connection, read, ct), ct)).ToDictionary(r => r.ClaimId);
@@ -249,7 +249,7 @@ public static class VerificationApi
     }
 
     public static async Task<Results<Ok<Page<StatusChange>>, ProblemHttpResult, ValidationProblem>> GetHistory(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        Guid id, [AsParameters] PageRequest page, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"history:{id}";
         if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
@@ -258,7 +258,8 @@ public static class VerificationApi
         }
 
         var filter = after is null ? "" : "AND (changed_at, id) > (@At, @Id)";
-        var rows = await db.ChildPageAsync<StatusChangeRow>("claims", id,
+        await using var connection = await reads.OpenAsync(http, ct);
+        var rows = await connection.ChildPageAsync<StatusChangeRow>("claims", id,
             $"""
             SELECT id, from_status, to_status, note, changed_at, changed_by
             FROM claim_status_changes

@@ -263,7 +263,8 @@ public static class WebhooksApi
             return PageExtensions.BadCursor();
         }
 
-        var rows = await db.ChildPageAsync<DeliveryRow>("webhooks", id,
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.ChildPageAsync<DeliveryRow>("webhooks", id,
             $"""
             SELECT {DeliveryRow.Columns} FROM webhook_deliveries
             WHERE webhook_id = @ParentId {(after is null ? "" : "AND (created_at, id) < (@At, @Id)")}
@@ -275,7 +276,6 @@ public static class WebhooksApi
             return Problems.NotFound("webhook", id);
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
         var attempts = (await connection.QueryAsync<AttemptRow>(new CommandDefinition(
             """
             SELECT delivery_id, attempt, attempted_at, status_code, duration_ms, error FROM (

@@ -155,7 +155,7 @@ public static class ClaimRelationsApi
     }
 
     public static async Task<Results<Ok<Page<ClaimRelation>>, ProblemHttpResult, ValidationProblem>> ListClaimRelations(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        Guid id, [AsParameters] PageRequest page, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"claim-relations:{id}";
         if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
@@ -164,7 +164,8 @@ public static class ClaimRelationsApi
         }
 
         var filter = after is null ? "" : "AND (r.created_at, r.id) < (@At, @Id)";
-        var rows = await db.ChildPageAsync<ClaimRelationRow>("claims", id,
+        await using var connection = await reads.OpenAsync(http, ct);
+        var rows = await connection.ChildPageAsync<ClaimRelationRow>("claims", id,
             PageExtensions.EitherSidePage(Columns, Joined, "claim_id", "related_claim_id", filter),
             after, page.Size, ct);
         if (rows is null)

@@ -4,6 +4,10 @@
 
 let csrfToken = null;
 
+// Where reads may come from a replica, the last write's Consistency-Token goes with every later
+// call, so that a journalist never sees the page forget what she just saved.
+let consistencyToken = null;
+
 /** A refusal from the API: its problem+json, and the ETag the answer carried (412 sends the current one). */
 export class ApiError extends Error {
   constructor(status, problem, etag) {
@@ -32,6 +36,7 @@ export async function call(method, path, { body, ifMatch, contentType = 'applica
   if (ifMatch) headers['If-Match'] = ifMatch;
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (consistencyToken) headers['Consistency-Token'] = consistencyToken;
 
   let response;
   try {
@@ -49,6 +54,7 @@ export async function call(method, path, { body, ifMatch, contentType = 'applica
   }
 
   const etag = response.headers.get('ETag');
+  consistencyToken = response.headers.get('Consistency-Token') ?? consistencyToken;
   const text = response.status === 204 ? '' : await response.text();
   const parsed = text ? safeParse(text) : null;
   if (!response.ok) {

@@ -1,3 +1,4 @@
+using Claims.Api.Data;
 using Claims.Api.Auth;
 using Claims.Api.Errors;
 using Claims.Api.Json;
@@ -41,9 +42,9 @@ public static class SourceRecordApi
             .WithDescription("How the claims the source asserted or supported, and those it refuted, ended (each claim once), and the reliability grade that record suggests by the rule given in the answer: a lower confidence bound, so that a short record suggests F (cannot be judged) rather than a grade earned by luck. The suggestion is shown beside the grade a person set; it never changes it.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-    public static async Task<Results<Ok<SourceRecord>, ProblemHttpResult>> GetRecord(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Results<Ok<SourceRecord>, ProblemHttpResult>> GetRecord(Guid id, HttpContext http, Reads reads, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await reads.OpenAsync(http, ct);
         var row = await connection.QuerySingleOrDefaultAsync<SourceRecordRow>(new CommandDefinition(Sql, new { id }, cancellationToken: ct));
         if (row is null)
         {

@@ -109,7 +109,7 @@ public static class SourceRelationsApi
     }
 
     public static async Task<Results<Ok<Page<SourceRelation>>, ProblemHttpResult, ValidationProblem>> ListRelations(
-        Guid id, [AsParameters] PageRequest page, NpgsqlDataSource db, CursorProtector cursors, CancellationToken ct)
+        Guid id, [AsParameters] PageRequest page, HttpContext http, Reads reads, CursorProtector cursors, CancellationToken ct)
     {
         var scope = $"source-relations:{id}";
         if (!cursors.TryDecode<TimeKey>(page.Cursor, scope, out var after))
@@ -118,7 +118,8 @@ public static class SourceRelationsApi
         }
 
         var filter = after is null ? "" : "AND (r.created_at, r.id) < (@At, @Id)";
-        var rows = await db.ChildPageAsync<SourceRelationRow>("sources", id,
+        await using var connection = await reads.OpenAsync(http, ct);
+        var rows = await connection.ChildPageAsync<SourceRelationRow>("sources", id,
             PageExtensions.EitherSidePage(Columns, Joined, "source_id", "related_source_id", filter),
             after, page.Size, ct);
         if (rows is null)
