@@ -54,6 +54,12 @@ public static class ServiceSetup
         services.AddSingleton<Idempotency>();
         services.AddHostedService<IdempotencyCleanup>();
 
+        // On SIGTERM the server stops accepting, and what is in flight has this long to finish:
+        // requests end by their 4 s deadline, and webhook runs record what they sent and release
+        // the rest. Below the 10 s an orchestrator (docker compose, Kubernetes' default is 30 s)
+        // waits before it kills.
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(8));
+
         // Ours first: the framework's writer would answer some Accept headers without a trace id.
         services.AddSingleton<IProblemDetailsWriter, ProblemWriter>();
         services.AddProblemDetails();

@@ -96,6 +96,9 @@ public sealed class ApiServer : IAsyncDisposable
     /// <summary>SIGTERM; the exit code once the process has ended, or null when it has not <paramref name="within"/>.</summary>
     public Task<int?> TerminateAsync(TimeSpan within) => _host.TerminateAsync(within);
 
+    /// <summary>Starts the program again, after it ended, on the same address and settings; returns once /health/ready answers 200.</summary>
+    public Task RestartAsync() => _host.StartAsync(TimeSpan.FromSeconds(60));
+
     /// <summary>Waits until the process has written <paramref name="text"/>; fails with its output after <paramref name="within"/>.</summary>
     public Task WaitForOutputAsync(string text, TimeSpan within) => _host.WaitForOutputAsync(text, within);
 

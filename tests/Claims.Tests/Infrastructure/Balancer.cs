@@ -9,18 +9,32 @@ namespace Claims.Tests.Infrastructure;
 /// mounts it), in front of two API processes on one database of their own: the upstream
 /// addresses and the port are the only lines changed. The two share Paging:CursorKey, as the
 /// compose file's instances do, and trust nginx's X-Forwarded-For; each refuses an address's keys
-/// after 3 failed authentications a minute, and each key after 300 requests a minute. Fails with the fix when nginx is missing.
+/// after 3 failed authentications a minute, and each key after 300 requests a minute (a derived
+/// fixture may say otherwise). Fails with the fix when nginx is missing.
 /// </summary>
-public sealed class Balancer() : TwoApiServers("Listening for API key changes", new Dictionary<string, string>
-{
-    ["Paging:CursorKey"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("balancer-tests-cursor-key-0123456789")),
-    ["Network:TrustedProxies"] = "127.0.0.1",
-    ["Auth:FailedAuthenticationsPerMinute"] = "3",
-    ["RateLimiting:RequestsPerMinute"] = Balancer.RequestsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture),
-})
+public class Balancer : TwoApiServers
 {
     /// <summary>Each key's quota of requests a minute, counted in PostgreSQL for both instances (RateLimiting:Shared's default).</summary>
     public const int RequestsPerMinute = 300;
+
+    public Balancer()
+        : this(new Dictionary<string, string>
+        {
+            ["Paging:CursorKey"] = CursorKey,
+            ["Network:TrustedProxies"] = "127.0.0.1",
+            ["Auth:FailedAuthenticationsPerMinute"] = "3",
+            ["RateLimiting:RequestsPerMinute"] = RequestsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
+    {
+    }
+
+    protected Balancer(IReadOnlyDictionary<string, string> settings)
+        : base("Listening for API key changes", settings)
+    {
+    }
+
+    /// <summary>The paging cursors' key, the same on both instances as the compose file's.</summary>
+    protected static readonly string CursorKey = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("balancer-tests-cursor-key-0123456789"));
 
     private const string Nginx = "/usr/sbin/nginx";
 
