@@ -1,6 +1,6 @@
 using Claims.Benchmarks;
 
-// generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes 200] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | desk [--quick] [--write-readme] | export [--quick] [--write-readme] | provenance [--baseline REF] [--quick] [--write-readme] | import [--claims 100000] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
+// generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes 200] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | desk [--quick] [--write-readme] | export [--quick] [--write-readme] | provenance [--baseline REF] [--quick] [--write-readme] | scale [--quick] [--write-readme] | import [--claims 100000] [--write-readme] | soak [--minutes 2] [--write-readme] | fuzz [--requests 100000] [--write-readme]
 // | events [--seconds 15] [--write-readme] | webhooks [--write-readme]
 var writeReadme = args.Contains("--write-readme");
 switch (args.FirstOrDefault())
@@ -70,13 +70,15 @@ switch (args.FirstOrDefault())
         return await BenchmarkRun.DeskAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     case "export":
         return await BenchmarkRun.ExportAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
+    case "scale":
+        return await BenchmarkRun.ScaleAsync(connectionString, quick: args.Contains("--quick"), writeReadme, Console.Out);
     case "provenance":
         return await BenchmarkRun.ProvenanceAsync(connectionString, Option(args, "--baseline") ?? BenchmarkRun.ProvenanceBaseline, quick: args.Contains("--quick"), writeReadme, Console.Out);
     case "import":
         // The named database is left alone: the run makes two beside it on the same server and drops them after.
         return await BenchmarkRun.ImportAsync(connectionString, int.TryParse(Option(args, "--claims"), out var imported) && imported > 0 ? imported : 100_000, writeReadme, Console.Out);
     default:
-        Console.Error.WriteLine("Usage: generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes N] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | desk [--quick] [--write-readme] | export [--quick] [--write-readme] | provenance [--baseline REF] [--quick] [--write-readme] | import [--claims N] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme] | webhooks [--write-readme]");
+        Console.Error.WriteLine("Usage: generate --claims N [--versus-copy] [--write-readme] | similarity | recall [--probes N] [--indexed] [--base-url URL --api-key KEY] | run [--quick] [--write-readme] | desk [--quick] [--write-readme] | export [--quick] [--write-readme] | provenance [--baseline REF] [--quick] [--write-readme] | scale [--quick] [--write-readme] | import [--claims N] [--write-readme] | soak [--minutes M] [--write-readme] | fuzz [--requests N] [--write-readme] | events [--seconds S] [--write-readme] | webhooks [--write-readme]");
         return 2;
 }
 

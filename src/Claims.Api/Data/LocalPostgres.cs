@@ -97,7 +97,12 @@ public static class LocalPostgres
                      "-D", Path.Combine(folder, "data"), "-R", "-X", "stream", "--checkpoint=fast"], runAs, folder, cancellationToken);
             }
 
-            return await StartAsync(bin, folder, runAs, cancellationToken);
+            // A hot standby refuses to start with fewer connections than its primary allows.
+            await using var primaryConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(primary) { Pooling = false }.ConnectionString);
+            await primaryConnection.OpenAsync(cancellationToken);
+            await using var show = new NpgsqlCommand("SELECT current_setting('max_connections')", primaryConnection);
+            var connections = (string)(await show.ExecuteScalarAsync(cancellationToken))!;
+            return await StartAsync(bin, folder, runAs, cancellationToken, maxConnections: Math.Max(MaxConnections, int.Parse(connections, System.Globalization.CultureInfo.InvariantCulture)));
         }
         finally
         {
@@ -105,7 +110,11 @@ public static class LocalPostgres
         }
     }
 
-    private static async Task<string> StartAsync(string bin, string folder, string? runAs, CancellationToken cancellationToken)
+    // The test suite runs some forty apps and a dozen API processes side by side on one server,
+    // each with a pool of its own: it reached 172 connections, and 200 was once too few.
+    private const int MaxConnections = 400;
+
+    private static async Task<string> StartAsync(string bin, string folder, string? runAs, CancellationToken cancellationToken, int maxConnections = MaxConnections)
     {
         var data = Path.Combine(folder, "data");
         var port = RunningPort(data);
@@ -118,7 +127,7 @@ public static class LocalPostgres
             File.WriteAllText(portFile, port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
             await RunAsync(Path.Combine(bin, "pg_ctl"),
                 ["start", "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"),
-                 "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200 -c fsync=on"],
+                 "-o", $"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections={maxConnections} -c fsync=on"],
                 runAs, folder, cancellationToken, ServerEnvironment);
         }
 

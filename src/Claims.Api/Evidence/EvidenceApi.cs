@@ -108,8 +108,9 @@ public static class EvidenceApi
             var actor = Caller.Name(http.User);
             await EvidenceStore.InsertAsync(connection, transaction, id, [(evidenceId, request)], actor, ct);
             var item = (await connection.QuerySingleAsync<EvidenceRow>(new CommandDefinition(
-                $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId",
-                new { evidenceId }, transaction, cancellationToken: ct))).ToItem();
+                // With the claim's id too, as every statement on a claim's rows: one shard, were claims distributed by it.
+                $"SELECT {EvidenceStore.SelectColumns} FROM evidence e JOIN sources s ON s.id = e.source_id WHERE e.id = @evidenceId AND e.claim_id = @id",
+                new { evidenceId, id }, transaction, cancellationToken: ct))).ToItem();
             var location = $"/claims/{id}/evidence/{evidenceId}";
             await idempotency.CompleteAsync(connection, transaction, key, StatusCodes.Status201Created, location, item, ct);
             await events.AppendAsync(commit, actor, new NewEvent(EventType.EvidenceAdded, evidenceId, id, item), ct);
@@ -212,7 +213,7 @@ public static class EvidenceApi
         await connection.ExecuteAsync(new CommandDefinition(
             $"""
             {Origins.CountingLock}
-            DELETE FROM evidence WHERE id = @evidenceId;
+            DELETE FROM evidence WHERE id = @evidenceId AND claim_id = @id;
             UPDATE claims SET updated_at = clock_timestamp(), status_updated_at = clock_timestamp(), version = version + 1,
                               origin_counts = {Origins.CountsOf("@id")}
             WHERE id = @id;

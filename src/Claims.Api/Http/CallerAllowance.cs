@@ -53,7 +53,18 @@ internal sealed class CallerAllowance(string policy, string caller, int quota, I
         return _held > 0 ? Standing.Available : _open && _spent ? Standing.Spent : Standing.Unknown;
     }
 
-    public void Spend() => _held--;
+    /// <summary>
+    /// Spends a permit; true when the permits held have run low and the window may have more, so
+    /// that the next batch is asked for now, while requests still have permits to spend, rather
+    /// than by the request that finds none (and the others that then wait with it).
+    /// </summary>
+    public bool Spend()
+    {
+        _held--;
+        // Only while some are still held: with batches of one or two, taking ahead would hold permits
+        // that another instance's caller needs now.
+        return _refill is null && !_spent && _held > 0 && _held <= counter.BatchFor(quota) / 2 && _taken < quota;
+    }
 
     public WindowState State() => new(policy, Math.Max(0, quota - _taken + _held),
         _open ? TimeSpan.FromTicks(Math.Max(0, (_endsAt - time.GetTimestamp()) * TimeSpan.TicksPerSecond / time.TimestampFrequency)) : RateLimitPolicies.Window);

@@ -127,6 +127,7 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
     private static Lease? TrySpend(CallerAllowance[] allowances, out List<CallerAllowance>? lacking)
     {
         lacking = null;
+        List<CallerAllowance>? low = null;
         // Always in the policies' order, so two requests never hold each other's gate.
         foreach (var allowance in allowances)
         {
@@ -155,7 +156,10 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
 
             foreach (var allowance in allowances)
             {
-                allowance.Spend();
+                if (allowance.Spend())
+                {
+                    (low ??= []).Add(allowance);
+                }
             }
 
             return Lease.Granted;
@@ -165,6 +169,12 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
             for (var i = allowances.Length - 1; i >= 0; i--)
             {
                 allowances[i].Gate.Exit();
+            }
+
+            foreach (var allowance in low ?? [])
+            {
+                // Nobody waits for it: the next requests find the batch there.
+                _ = allowance.RefillAsync();
             }
         }
     }

@@ -59,7 +59,10 @@ public sealed class SharedRateLimitTests(ApiFactory api) : IClassFixture<ApiFact
         using var onB = Client(b, key);
         var eleventh = await onB.GetAsync("/claims?limit=1");
         await eleventh.ReadJsonAsync(HttpStatusCode.OK);
-        Assert.Equal(Quota - 11, RateLimitFields.Items(eleventh)["requests"]["r"]);
+        // What A served counts, and what A took ahead of need counts too (it asks for the next
+        // batch of 5 when it holds 2): r is at most 2 batches below the 189 really left, never above.
+        var left = RateLimitFields.Items(eleventh)["requests"]["r"];
+        Assert.InRange(left, Quota - 11 - 10, Quota - 11);
     }
 
     [Fact]

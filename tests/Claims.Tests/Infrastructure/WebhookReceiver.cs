@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Claims.Tests.Infrastructure;
 
-/// <summary>A webhook request as the receiver got it.</summary>
+/// <summary>A webhook request as the receiver got it; <paramref name="AnsweredWith"/> is 0 for a request it held, never answering.</summary>
 public sealed record ReceivedWebhook(string Path, string Id, string Timestamp, string Signature, string Body, int AnsweredWith)
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
@@ -23,8 +23,9 @@ public sealed record ReceivedWebhook(string Path, string Id, string Timestamp, s
 
 /// <summary>
 /// A real HTTP receiver on a free loopback port, for webhooks: each path answers with the
-/// statuses it was told, in turn, then 200; every request is recorded. Tests give each
-/// subscription a path of its own, so that they share the receiver and not its records.
+/// statuses it was told, in turn, then 200, or holds its first request open; every request is
+/// recorded. Tests give each subscription a path of its own, so that they share the receiver and
+/// not its records.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -32,6 +33,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _scripts = new();
     private readonly ConcurrentDictionary<string, int> _always = new();
     private readonly ConcurrentDictionary<string, string> _redirects = new();
+    private readonly ConcurrentDictionary<string, bool> _holdFirst = new();
+    private readonly TaskCompletionSource _closing = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<ReceivedWebhook> _received = new();
     private readonly Task _loop;
 
@@ -67,6 +70,17 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         var url = NewUrlAlways(307);
         _redirects[new Uri(url).AbsolutePath] = target;
+        return url;
+    }
+
+    /// <summary>
+    /// A new path that reads its first request and never answers it (recorded as answered with 0),
+    /// as a receiver that hangs, so that the sender is caught mid-attempt; 200 to the rest.
+    /// </summary>
+    public string NewUrlHoldingFirst()
+    {
+        var url = NewUrl();
+        _holdFirst[new Uri(url).AbsolutePath] = true;
         return url;
     }
 
@@ -114,10 +128,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var path = context.Request.Url!.AbsolutePath;
         using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
         var body = await reader.ReadToEndAsync();
+        ReceivedWebhook Received(int status) => new(path, context.Request.Headers["webhook-id"] ?? "", context.Request.Headers["webhook-timestamp"] ?? "",
+            context.Request.Headers["webhook-signature"] ?? "", body, status);
+        if (_holdFirst.TryRemove(path, out _))
+        {
+            _received.Enqueue(Received(0));
+            // Never answered: only the sender's giving up (its timeout, its shutdown) ends the attempt.
+            await _closing.Task;
+            context.Response.Abort();
+            return;
+        }
+
         var status = _always.TryGetValue(path, out var always) ? always
             : _scripts.TryGetValue(path, out var script) && script.TryDequeue(out var next) ? next : 200;
-        _received.Enqueue(new ReceivedWebhook(path, context.Request.Headers["webhook-id"] ?? "", context.Request.Headers["webhook-timestamp"] ?? "",
-            context.Request.Headers["webhook-signature"] ?? "", body, status));
+        _received.Enqueue(Received(status));
         context.Response.StatusCode = status;
         if (_redirects.TryGetValue(path, out var target))
         {
@@ -138,6 +162,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _closing.TrySetResult();
         _listener.Stop();
         _listener.Close();
         await _loop;
