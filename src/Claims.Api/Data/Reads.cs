@@ -79,10 +79,15 @@ public sealed class Reads : IDisposable
                 _served.Add(1, _byReplica);
                 return connection;
             }
-            catch (NpgsqlException e) when (!ct.IsCancellationRequested)
+            catch (NpgsqlException e) when (!ct.IsCancellationRequested && e.InnerException is not TimeoutException)
             {
                 // Not waiting for the watch's next look: this read and the next go to the primary.
+                // (A full pool is not a lost replica: that read goes to the primary alone.)
                 ReplicaLost(e);
+            }
+            catch (NpgsqlException) when (!ct.IsCancellationRequested)
+            {
+                // The replica's pool stayed full for the connection timeout: the primary answers this one.
             }
         }
 
@@ -126,6 +131,7 @@ public sealed class Reads : IDisposable
         }
 
         _up = false;
+        Interlocked.Exchange(ref _advanced, NewSignal()).TrySetResult();
         // The idle connections to a server that went away are dead too; left in the pool, each
         // look after its return would draw one and fail, a second apiece.
         _replica?.Clear();
@@ -147,11 +153,17 @@ public sealed class Reads : IDisposable
 
         // The caller's write is not there yet: wait for the watch's next looks, briefly.
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < _wait)
+        while (true)
         {
+            var left = _wait - waited.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
             try
             {
-                await Volatile.Read(ref _advanced).Task.WaitAsync(_wait - waited.Elapsed, ct);
+                await Volatile.Read(ref _advanced).Task.WaitAsync(left, ct);
             }
             catch (TimeoutException)
             {
@@ -168,11 +180,25 @@ public sealed class Reads : IDisposable
                 return true;
             }
         }
-
-        return false;
     }
 
-    private bool Replayed(NpgsqlLogSequenceNumber position) => (ulong)Interlocked.Read(ref _replayed) >= (ulong)position;
+    private bool Replayed(NpgsqlLogSequenceNumber position) => Covers(new NpgsqlLogSequenceNumber((ulong)Interlocked.Read(ref _replayed)), position);
+
+    /// <summary>
+    /// Whether a server that has replayed up to <paramref name="replayed"/> holds everything written
+    /// before <paramref name="position"/>. The primary reports a position just past a WAL page's
+    /// header (24 bytes, 40 at a segment's start) when its last record ended at the page's end,
+    /// while replay stops at that end: no record fits between the two (the smallest is 24 bytes,
+    /// records start 8-byte aligned), so that position counts as replayed, or an idle primary's
+    /// last position would never be.
+    /// </summary>
+    internal static bool Covers(NpgsqlLogSequenceNumber replayed, NpgsqlLogSequenceNumber position)
+    {
+        const ulong page = 8192;
+        var (done, wanted) = ((ulong)replayed, (ulong)position);
+        var intoPage = wanted % page;
+        return done >= wanted || (intoPage <= 40 && wanted >= intoPage + 8 && done >= wanted - intoPage - 8);
+    }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
@@ -229,17 +255,21 @@ public sealed class ReplicaWatch(Reads reads, ILogger<ReplicaWatch> logger) : Ba
 
         try
         {
-            await using var command = replica.CreateCommand("SELECT pg_last_wal_replay_lsn()");
-            if (await command.ExecuteScalarAsync(ct) is not NpgsqlLogSequenceNumber replayed)
+            await using var command = replica.CreateCommand("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()");
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            if (!reader.GetBoolean(0) || reader.IsDBNull(1))
             {
-                // NULL: a server that is not in recovery, such as a promoted replica, whose data
-                // no longer follow the primary's.
+                // A server that is not in recovery (a primary, or a promoted replica, which keeps
+                // its last replayed position) no longer follows the primary's data.
                 reads.ReplicaLost(new InvalidOperationException("ConnectionStrings:ClaimsReplica names a server that is not a standby."));
                 return false;
             }
 
+            var replayed = reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
+
             var now = Stopwatch.GetTimestamp();
-            while (_samples.TryPeek(out var sample) && sample.Position <= replayed)
+            while (_samples.TryPeek(out var sample) && Reads.Covers(replayed, sample.Position))
             {
                 _caughtUpAt = _samples.Dequeue().At;
             }

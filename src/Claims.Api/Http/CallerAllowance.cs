@@ -30,6 +30,7 @@ internal sealed class CallerAllowance(string policy, string caller, int quota, I
     private int _taken;
     private bool _spent;
     private Task? _refill;
+    private long _touched = time.GetTimestamp();
 
     public enum Standing
     {
@@ -41,6 +42,7 @@ internal sealed class CallerAllowance(string policy, string caller, int quota, I
     /// <summary>Whether a permit can be spent now, the window is used up, or the counter must be asked.</summary>
     public Standing Check()
     {
+        _touched = time.GetTimestamp();
         if (_open && time.GetTimestamp() >= _endsAt)
         {
             // A new window: what was held belonged to the old one.
@@ -69,8 +71,9 @@ internal sealed class CallerAllowance(string policy, string caller, int quota, I
     public WindowState State() => new(policy, Math.Max(0, quota - _taken + _held),
         _open ? TimeSpan.FromTicks(Math.Max(0, (_endsAt - time.GetTimestamp()) * TimeSpan.TicksPerSecond / time.TimestampFrequency)) : RateLimitPolicies.Window);
 
-    /// <summary>Whether the window ended long enough ago that nobody will miss it.</summary>
-    public bool IsStale() => !_open || time.GetTimestamp() - _endsAt > time.TimestampFrequency * (long)RateLimitPolicies.Window.TotalSeconds;
+    /// <summary>Whether nobody has asked for a window's length and nothing is being fetched: its permits are gone with its window.</summary>
+    public bool IsStale() => _refill is null && (!_open || time.GetTimestamp() >= _endsAt)
+        && time.GetElapsedTime(_touched) > RateLimitPolicies.Window;
 
     /// <summary>Asks the counter for a batch, or joins the request already asking.</summary>
     public Task RefillAsync()

@@ -69,10 +69,11 @@ public static class ConsistencyTokens
             bound.CancelAfter(TimeSpan.FromSeconds(1));
             http.Response.Headers[Header] = (await reads.PositionAsync(bound.Token)).ToString();
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException)
+        catch (Exception e)
         {
-            // The write stands; without a token its writer may read the replica's past, as any
-            // reader without one may. Failing the acknowledged write instead would be worse.
+            // Whatever went wrong (the database, a shutdown disposing the pool): the write stands,
+            // and without a token its writer may read the replica's past, as any reader without
+            // one may. Failing a committed write instead would invite a second one.
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsistencyTokens))
                 .LogWarning(e, "Could not read the WAL position for the Consistency-Token of a write");
         }

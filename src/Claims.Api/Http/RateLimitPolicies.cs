@@ -19,9 +19,10 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
     /// <summary>Every policy's window: one minute.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    // A caller's requests rarely find their permits taken by the others waiting with them more
-    // than once or twice; past this a request is refused rather than kept waiting.
-    private const int MaxRefills = 8;
+    // Each refill brings at least one permit while the window has any, so waiting requests get
+    // theirs or learn that the window is spent; a request that many others outrun this often
+    // (hundreds of one key's at once) is refused rather than kept waiting longer.
+    private const int MaxRefills = 64;
 
     private readonly (string Name, int Quota, Func<HttpContext, bool> Counts)[] _policies;
     private readonly string _policyField;
@@ -79,15 +80,14 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
     {
         foreach (var (key, allowance) in _allowances)
         {
+            // Removed under its gate, so that no request is between finding it and spending from it.
             lock (allowance.Gate)
             {
-                if (!allowance.IsStale())
+                if (allowance.IsStale())
                 {
-                    continue;
+                    _allowances.TryRemove(KeyValuePair.Create(key, allowance));
                 }
             }
-
-            _allowances.TryRemove(KeyValuePair.Create(key, allowance));
         }
 
         await _counter.SweepAsync(ct);
@@ -117,7 +117,18 @@ internal sealed class RateLimitPolicies : PartitionedRateLimiter<HttpContext>
             await Task.WhenAll(lacking!.Select(a => a.RefillAsync())).WaitAsync(cancellationToken);
         }
 
-        return TrySpend(allowances, out _) ?? Lease.Refused(allowances[0].State());
+        if (TrySpend(allowances, out _) is { } last)
+        {
+            return last;
+        }
+
+        WindowState state;
+        lock (allowances[0].Gate)
+        {
+            state = allowances[0].State();
+        }
+
+        return Lease.Refused(state);
     }
 
     /// <summary>

@@ -54,7 +54,7 @@ export async function call(method, path, { body, ifMatch, contentType = 'applica
   }
 
   const etag = response.headers.get('ETag');
-  consistencyToken = response.headers.get('Consistency-Token') ?? consistencyToken;
+  consistencyToken = later(consistencyToken, response.headers.get('Consistency-Token'));
   const text = response.status === 204 ? '' : await response.text();
   const parsed = text ? safeParse(text) : null;
   if (!response.ok) {
@@ -67,6 +67,14 @@ export async function call(method, path, { body, ifMatch, contentType = 'applica
     throw error;
   }
   return { body: parsed, etag };
+}
+
+/** The later of two WAL positions ("16/B374D848"): answers to concurrent writes may arrive in either order. */
+function later(current, given) {
+  if (!given) return current;
+  if (!current) return given;
+  const value = (token) => token.split('/').map((half) => half.padStart(8, '0')).join('');
+  return value(given) > value(current) ? given : current;
 }
 
 function safeParse(text) {
