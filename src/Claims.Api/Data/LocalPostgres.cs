@@ -32,7 +32,42 @@ public static class LocalPostgres
     }
 
     /// <summary>Starts the instance in <paramref name="folder"/> unless it is already running, and returns a connection string to its <c>postgres</c> database.</summary>
-    public static async Task<string> EnsureRunningAsync(string folder, CancellationToken cancellationToken = default)
+    public static Task<string> EnsureRunningAsync(string folder, CancellationToken cancellationToken = default) =>
+        EnsureAsync(folder, (bin, data, runAs, workingDirectory) => RunAsync(Path.Combine(bin, "initdb"),
+            ["-D", data, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"], runAs, workingDirectory, cancellationToken),
+            () => Task.FromResult(MaxConnections), cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="folder"/> a streaming standby of the server at <paramref name="primary"/>
+    /// (a base backup with <c>pg_basebackup -R</c>, which writes the connection back to the primary)
+    /// unless it is one already, starts it on a port of its own, and returns a connection string to
+    /// its <c>postgres</c> database. For the tests and the benchmark of read replicas; the primary
+    /// must accept replication connections from 127.0.0.1, as one made by initdb does.
+    /// </summary>
+    public static Task<string> EnsureStandbyRunningAsync(string primary, string folder, CancellationToken cancellationToken = default)
+    {
+        var source = new NpgsqlConnectionStringBuilder(primary);
+        return EnsureAsync(folder, (bin, data, runAs, workingDirectory) => RunAsync(Path.Combine(bin, "pg_basebackup"),
+            ["-h", source.Host!, "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", source.Username ?? "postgres",
+             "-D", data, "-R", "-X", "stream", "--checkpoint=fast"], runAs, workingDirectory, cancellationToken),
+            async () =>
+            {
+                // A hot standby refuses to start with fewer connections than its primary allows.
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(primary) { Pooling = false }.ConnectionString);
+                await connection.OpenAsync(cancellationToken);
+                await using var show = new NpgsqlCommand("SELECT current_setting('max_connections')", connection);
+                var allowed = (string)(await show.ExecuteScalarAsync(cancellationToken))!;
+                return Math.Max(MaxConnections, int.Parse(allowed, System.Globalization.CultureInfo.InvariantCulture));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Prepares the folder for the service account, makes its data with <paramref name="create"/>
+    /// (given the programs' folder, the data folder, the account and the folder to run in) unless
+    /// they exist, and starts the server unless it is running.
+    /// </summary>
+    private static async Task<string> EnsureAsync(string folder, Func<string, string, string?, string, Task> create, Func<Task<int>> maxConnections, CancellationToken cancellationToken)
     {
         await Gate.WaitAsync(cancellationToken);
         try
@@ -51,58 +86,12 @@ public static class LocalPostgres
             }
 
             var data = Path.Combine(folder, "data");
-
             if (!File.Exists(Path.Combine(data, "PG_VERSION")))
             {
-                await RunAsync(Path.Combine(bin, "initdb"),
-                    ["-D", data, "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth=trust"], runAs, folder, cancellationToken);
+                await create(bin, data, runAs, folder);
             }
 
-            return await StartAsync(bin, folder, runAs, cancellationToken);
-        }
-        finally
-        {
-            Gate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Makes <paramref name="folder"/> a streaming standby of the server at <paramref name="primary"/>
-    /// (a base backup with <c>pg_basebackup -R</c>, which writes the connection back to the primary)
-    /// unless it is one already, starts it on a port of its own, and returns a connection string to
-    /// its <c>postgres</c> database. For the tests and the benchmark of read replicas; the primary
-    /// must accept replication connections from 127.0.0.1, as one made by initdb does.
-    /// </summary>
-    public static async Task<string> EnsureStandbyRunningAsync(string primary, string folder, CancellationToken cancellationToken = default)
-    {
-        await Gate.WaitAsync(cancellationToken);
-        try
-        {
-            folder = Path.GetFullPath(folder);
-            Directory.CreateDirectory(folder);
-            await using var fileLock = await AcquireFileLockAsync(Path.Combine(folder, "..", "postgres.lock"), cancellationToken);
-            var bin = FindServerPrograms();
-            var runAs = ServiceAccountIfRoot();
-            if (runAs is not null)
-            {
-                await RunAsync("chown", [runAs, folder], null, folder, cancellationToken);
-                folder = await ReachableFolderAsync(folder, runAs, cancellationToken);
-            }
-
-            if (!File.Exists(Path.Combine(folder, "data", "PG_VERSION")))
-            {
-                var source = new NpgsqlConnectionStringBuilder(primary);
-                await RunAsync(Path.Combine(bin, "pg_basebackup"),
-                    ["-h", source.Host!, "-p", source.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", source.Username ?? "postgres",
-                     "-D", Path.Combine(folder, "data"), "-R", "-X", "stream", "--checkpoint=fast"], runAs, folder, cancellationToken);
-            }
-
-            // A hot standby refuses to start with fewer connections than its primary allows.
-            await using var primaryConnection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(primary) { Pooling = false }.ConnectionString);
-            await primaryConnection.OpenAsync(cancellationToken);
-            await using var show = new NpgsqlCommand("SELECT current_setting('max_connections')", primaryConnection);
-            var connections = (string)(await show.ExecuteScalarAsync(cancellationToken))!;
-            return await StartAsync(bin, folder, runAs, cancellationToken, maxConnections: Math.Max(MaxConnections, int.Parse(connections, System.Globalization.CultureInfo.InvariantCulture)));
+            return await StartAsync(bin, folder, runAs, cancellationToken, await maxConnections());
         }
         finally
         {
@@ -114,7 +103,7 @@ public static class LocalPostgres
     // each with a pool of its own: it reached 172 connections, and 200 was once too few.
     private const int MaxConnections = 400;
 
-    private static async Task<string> StartAsync(string bin, string folder, string? runAs, CancellationToken cancellationToken, int maxConnections = MaxConnections)
+    private static async Task<string> StartAsync(string bin, string folder, string? runAs, CancellationToken cancellationToken, int maxConnections)
     {
         var data = Path.Combine(folder, "data");
         var port = RunningPort(data);
